@@ -1,0 +1,126 @@
+"""Queue database schema (SQLAlchemy Core): one definition for SQLite and PostgreSQL.
+
+`SCHEMA_VERSION` is stored in `schema_version`; the `migrate` command (forms_app.migrations)
+creates missing tables and applies numbered upgrades so an existing queue survives an
+upgrade of the app.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+# Support IDs are stored only as HMAC-SHA256(pepper, normalized ID), hex.
+support_ids = Table(
+    "support_ids",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("id_hash", String(64), nullable=False, unique=True),
+    Column("holder_kind", String(16), nullable=False),  # customer | partner
+    Column("product", String(32), nullable=False),  # product id from content/site.yml
+    Column("expires_on", Date, nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("label", String(200), nullable=False, default=""),  # holder name, for staff
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Statuses: received, in_review, accepted, declined, duplicate, published.
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("receipt", String(32), nullable=False, unique=True),
+    Column("form", String(16), nullable=False),  # feedback | docs
+    Column("status", String(16), nullable=False, default="received"),
+    Column("product", String(32)),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),  # main free text, for search
+    Column("fields", JSON, nullable=False),  # every field of the form, as typed
+    Column("support_id_hash", String(64), nullable=False),
+    Column("contact_email", String(254)),
+    Column("client_addr", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(64)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("duplicate_of", Integer, ForeignKey("requests.id")),
+    Column("published_faq_id", String(80)),
+)
+Index("ix_requests_status_created", requests.c.status, requests.c.created_at)
+Index("ix_requests_form", requests.c.form)
+
+# Append-only: rows are inserted, never updated or deleted (retention blanks personal data
+# in `requests`, the facts here stay).
+request_history = Table(
+    "request_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("requests.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),  # "system", "requester" or a reviewer
+    Column("action", String(32), nullable=False),  # submitted, status, claim, release, ...
+    Column("from_status", String(16)),
+    Column("to_status", String(16)),
+    Column("comment", Text, nullable=False, default=""),
+)
+Index("ix_history_request", request_history.c.request_id)
+
+# Failed support-ID attempts, shared by every worker (the embedded rate limit).
+# `scope` is "client" or "id"; `key` is a hash of the client address or of the ID.
+failed_attempts = Table(
+    "failed_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(8), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_failed_scope_key_at", failed_attempts.c.scope, failed_attempts.c.key, failed_attempts.c.at)
+
+reviewers = Table(
+    "reviewers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Notifications to reviewers: written in the submit transaction, delivered by a worker.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),  # email | webhook
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_outbox_pending", outbox.c.sent_at, outbox.c.next_attempt_at)

@@ -1,0 +1,1 @@
+"""CMSKIT support knowledge base: content layer, MkDocs adapter and plan finder."""

@@ -1,0 +1,49 @@
+"""Shared fixtures and the rule for tests that need a local service.
+
+A test that needs PostgreSQL, Redis, a browser or another local service calls
+`require_service(name, available, why)`. On a laptop without it the test skips loudly;
+with KB_REQUIRE_SERVICES=1 (set by .ci/run) the same condition fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = ROOT / "content"
+REQUIRE_SERVICES = os.environ.get("KB_REQUIRE_SERVICES") == "1"
+
+_missing: list[str] = []
+
+
+def require_service(name: str, available: bool, why: str = "") -> None:
+    """Skip (or, under KB_REQUIRE_SERVICES=1, fail) when a needed service is missing."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + why if why else ''}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"KB_REQUIRE_SERVICES=1 and {message}", pytrace=False)
+    _missing.append(message)
+    pytest.skip(f"SERVICE MISSING: {message}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Repeat missing services at the end so that a skip is never silent."""
+    if _missing:
+        terminalreporter.section("services missing: these tests were SKIPPED", yellow=True)
+        for line in sorted(set(_missing)):
+            terminalreporter.write_line(f"  {line}")
+        terminalreporter.write_line("  (CI sets KB_REQUIRE_SERVICES=1, which makes them fail)")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def content_root() -> Path:
+    return CONTENT
