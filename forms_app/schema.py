@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ix_failed_at (see forms_app.migrations.UPGRADES)
 
 metadata = MetaData()
 
@@ -99,6 +99,8 @@ failed_attempts = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_failed_scope_key_at", failed_attempts.c.scope, failed_attempts.c.key, failed_attempts.c.at)
+# Version 2: pruning old attempts by time alone.
+Index("ix_failed_at", failed_attempts.c.at)
 
 reviewers = Table(
     "reviewers",

@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
 REQUIRE_SERVICES = os.environ.get("KB_REQUIRE_SERVICES") == "1"
 
+# Session fixtures for the built site, the served product and the browser (tests/e2e/,
+# tests/test_validators_*.py): one build and one server per session.
+pytest_plugins = ["product_fixtures"]
+
 _missing: list[str] = []
 
 

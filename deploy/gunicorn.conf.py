@@ -1,0 +1,39 @@
+"""gunicorn settings for the forms sidecar behind nginx (see deploy/README.md).
+
+Run from the project folder: ``.venv/bin/gunicorn -c deploy/gunicorn.conf.py``.
+Everything can be overridden with environment variables (FORMS_BIND, FORMS_WORKERS,
+FORMS_THREADS, FORMS_TIMEOUT) or gunicorn's own command-line options.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+# The Flask app factory; nginx forwards /forms/... unchanged and gunicorn moves the
+# /forms prefix from PATH_INFO to SCRIPT_NAME, as `cmskit-serve` does in development.
+wsgi_app = "forms_app:create_app()"
+raw_env = ["SCRIPT_NAME=/forms"]
+
+bind = os.environ.get("FORMS_BIND", "127.0.0.1:8001")
+# Several workers: the secret key, the pepper and the rate-limit storage (Redis) must be
+# shared by all of them, which is why they come from the environment, never per worker.
+workers = int(os.environ.get("FORMS_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
+worker_class = "gthread"
+threads = int(os.environ.get("FORMS_THREADS", "2"))
+timeout = int(os.environ.get("FORMS_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Never load the app (nor open a database connection) before the fork: each worker opens
+# its own engine on first use.
+preload_app = False
+# Recycle workers now and then (bounded memory), with jitter so they do not restart at once.
+max_requests = 2000
+max_requests_jitter = 200
+# Only nginx on this host may set X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORMS_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proxy_allow_ips = forwarded_allow_ips
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("FORMS_LOG_LEVEL", "info")
+proc_name = "cmskit-forms"

@@ -1,0 +1,159 @@
+"""Rate limits: submits through Flask-Limiter, failed support-ID attempts across workers.
+
+Flask-Limiter's ``memory://`` storage is per process, so the failed-attempt limit has its
+own storage that every worker shares: Redis (through the `limits` library, the same storage
+Flask-Limiter uses) when ``RATELIMIT_STORAGE_URI`` is ``redis://...``, otherwise the
+``failed_attempts`` table of the queue database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from typing import Protocol
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import Engine, delete, func, select
+
+from .db import read_tx, write_tx
+from .schema import failed_attempts
+
+LIMITER_KEY = "cmskit_forms_limiter"
+ATTEMPTS_KEY = "cmskit_forms_attempts"
+
+
+class FailedAttempts(Protocol):
+    """Counts failed support-ID attempts per client and per ID in a sliding window."""
+
+    def blocked(self, *, client: str, id_key: str) -> bool:
+        """True when the client or the ID has reached its limit."""
+        ...
+
+    def record(self, *, client: str, id_key: str) -> None:
+        """Count one failed attempt for both the client and the ID."""
+        ...
+
+
+class DatabaseAttempts:
+    """Failed attempts in the queue database: shared by every worker on the same file."""
+
+    def __init__(self, engine: Engine, *, per_client: int, per_id: int, window: int) -> None:
+        self._engine = engine
+        self._limits = {"client": per_client, "id": per_id}
+        self._window = dt.timedelta(seconds=window)
+
+    def _count(self, scope: str, key: str, since: dt.datetime) -> int:
+        with read_tx(self._engine) as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(failed_attempts)
+                .where(
+                    failed_attempts.c.scope == scope,
+                    failed_attempts.c.key == key,
+                    failed_attempts.c.at > since,
+                )
+            ).scalar_one()
+
+    def blocked(self, *, client: str, id_key: str) -> bool:
+        since = dt.datetime.now(dt.UTC) - self._window
+        return self._count("client", client, since) >= self._limits["client"] or (
+            self._count("id", id_key, since) >= self._limits["id"]
+        )
+
+    def record(self, *, client: str, id_key: str) -> None:
+        now = dt.datetime.now(dt.UTC)
+        with write_tx(self._engine) as conn:
+            conn.execute(delete(failed_attempts).where(failed_attempts.c.at <= now - self._window))
+            conn.execute(
+                failed_attempts.insert(),
+                [
+                    {"scope": "client", "key": client, "at": now},
+                    {"scope": "id", "key": id_key, "at": now},
+                ],
+            )
+
+
+class RedisAttempts:
+    """Failed attempts in Redis with a moving window (the `limits` library)."""
+
+    def __init__(
+        self, storage_uri: str, *, prefix: str, per_client: int, per_id: int, window: int
+    ) -> None:
+        self._strategy = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self._prefix = prefix
+        self._items = {
+            "client": RateLimitItemPerSecond(max(per_client, 1), window),
+            "id": RateLimitItemPerSecond(max(per_id, 1), window),
+        }
+        self._zero = {"client": per_client == 0, "id": per_id == 0}
+
+    def _exceeded(self, scope: str, key: str) -> bool:
+        if self._zero[scope]:
+            return True
+        return not self._strategy.test(self._items[scope], self._prefix, "failed", scope, key)
+
+    def blocked(self, *, client: str, id_key: str) -> bool:
+        return self._exceeded("client", client) or self._exceeded("id", id_key)
+
+    def record(self, *, client: str, id_key: str) -> None:
+        self._strategy.hit(self._items["client"], self._prefix, "failed", "client", client)
+        self._strategy.hit(self._items["id"], self._prefix, "failed", "id", id_key)
+
+
+def client_key(pepper: str, address: str | None) -> str:
+    """A keyed hash of the client address (the raw address is not kept with attempts)."""
+    return hmac.new(pepper.encode(), f"client:{address}".encode(), hashlib.sha256).hexdigest()
+
+
+def init_app(app: Flask) -> None:
+    """Create this app's Flask-Limiter and failed-attempt counter."""
+    limiter = Limiter(key_func=get_remote_address)
+    limiter.init_app(app)
+    app.extensions[LIMITER_KEY] = limiter
+    config = app.config
+    uri = str(config["RATELIMIT_STORAGE_URI"])
+    options = {
+        "per_client": int(config["FAILED_ATTEMPTS_PER_CLIENT"]),
+        "per_id": int(config["FAILED_ATTEMPTS_PER_ID"]),
+        "window": int(config["FAILED_ATTEMPTS_WINDOW"]),
+    }
+    attempts: FailedAttempts
+    if uri.startswith(("redis://", "rediss://", "redis+")):
+        attempts = RedisAttempts(uri, prefix=str(config["RATELIMIT_KEY_PREFIX"]), **options)
+    else:
+        attempts = _LazyDatabaseAttempts(app, options)
+    app.extensions[ATTEMPTS_KEY] = attempts
+
+
+class _LazyDatabaseAttempts:
+    """DatabaseAttempts whose engine is looked up per call (opened after any fork)."""
+
+    def __init__(self, app: Flask, options: dict[str, int]) -> None:
+        self._app = app
+        self._options = options
+
+    def _real(self) -> DatabaseAttempts:
+        from .queue import app_engine
+
+        return DatabaseAttempts(app_engine(self._app), **self._options)
+
+    def blocked(self, *, client: str, id_key: str) -> bool:
+        return self._real().blocked(client=client, id_key=id_key)
+
+    def record(self, *, client: str, id_key: str) -> None:
+        self._real().record(client=client, id_key=id_key)
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    """The app's Flask-Limiter (for other blueprints, e.g. the reviewers' login)."""
+    return (app or current_app).extensions[LIMITER_KEY]
+
+
+def attempts(app: Flask | None = None) -> FailedAttempts:
+    return (app or current_app).extensions[ATTEMPTS_KEY]

@@ -1,0 +1,43 @@
+"""The forms sidecar as `cmskit-serve` runs it: development settings, migrated queue, demo ID.
+
+Settings come the usual way (`forms_app.config`: defaults, instance file, ``CMSKIT_FORMS_*``
+variables); this only defaults ``ENV`` to development (secrets generated once into the
+instance folder, SQLite queue there unless a database URL is given) and refuses production
+settings without their secrets exactly as gunicorn would.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+DEMO_PRODUCT = "cloud"
+
+
+def prepare(database_url: str | None, *, demo_id: bool = True) -> tuple[Flask, str | None]:
+    """The Flask app with its queue migrated, and a fresh demo support ID (or None)."""
+    from forms_app import create_app
+    from forms_app.db import get_engine
+    from forms_app.migrations import migrate
+    from forms_app.support_ids import create_demo_id
+
+    os.environ.setdefault("CMSKIT_FORMS_ENV", "development")
+    if database_url:
+        os.environ["CMSKIT_FORMS_DATABASE_URL"] = database_url
+    app = create_app()
+    engine = get_engine(app.config["DATABASE_URL"])
+    migrate(engine)
+    created = None
+    if demo_id:
+        created = create_demo_id(
+            engine, pepper=app.config["SUPPORT_ID_PEPPER"], product=DEMO_PRODUCT
+        )
+    return app, created
+
+
+def shutdown() -> None:
+    """Close the queue's connections (the SQLite WAL is checkpointed on close)."""
+    from forms_app.db import dispose_all
+
+    dispose_all()

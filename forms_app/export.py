@@ -1,0 +1,77 @@
+"""Export requests as CSV (safe to open in a spreadsheet) or JSON (for scripts)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from forms_app.triage import public_view
+
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "receipt",
+    "form",
+    "status",
+    "product",
+    "title",
+    "body",
+    "fields",
+    "contact_email",
+    "created_at",
+    "updated_at",
+    "claimed_by",
+    "duplicate_of",
+    "published_faq_id",
+)
+
+# A spreadsheet reads a cell starting with one of these as a formula (or a DDE command).
+_FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
+
+def neutralise(cell: str) -> str:
+    """Prefix a would-be formula with an apostrophe so spreadsheets show it as text.
+
+    Checks the first non-space character after NFKC (full-width ＝ and ＋ count too).
+    """
+    stripped = cell.lstrip(" ")
+    if stripped and (
+        stripped[0] in _FORMULA_STARTS
+        or unicodedata.normalize("NFKC", stripped[0])[:1] in _FORMULA_STARTS
+    ):
+        return "'" + cell
+    if cell[:1] in ("\t", "\r", "\n"):
+        return "'" + cell
+    return cell
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict | list):
+        return neutralise(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return neutralise(str(value))
+
+
+def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    """CSV text with a header row; every text cell neutralised against formula injection."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        data = public_view(row)
+        writer.writerow([_cell(data.get(col)) for col in COLUMNS])
+    return buffer.getvalue()
+
+
+def to_json(rows: Iterable[Mapping[str, Any]]) -> str:
+    """A JSON array of the rows (datetimes as ISO 8601), unmodified text."""
+    data = [{col: public_view(row).get(col) for col in COLUMNS} for row in rows]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,212 @@
+"""The two public request forms and the status lookup (Flask-WTF, Japanese messages).
+
+Every field has a character limit; limits are checked on the server only (no ``maxlength``
+attribute, which would silently cut pasted text). The support ID itself is checked against
+the database by the view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
+
+from .support_ids import MAX_INPUT_CHARS
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _newlines(value: Any) -> Any:
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+class MaxChars:
+    """At most `limit` characters (no HTML attribute: the text is kept, the error shown)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        length = len(field.data or "")
+        if length > self.limit:
+            raise ValidationError(
+                f"{self.limit:,}文字以内で入力してください(現在 {length:,}文字)。"
+            )
+
+
+def no_control_chars(form: FlaskForm, field: Field) -> None:
+    """Reject invisible control characters (PostgreSQL refuses NUL, readers cannot see them)."""
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError("表示できない制御文字が含まれています。取り除いてから送信してください。")
+
+
+def required(message: str) -> DataRequired:
+    return DataRequired(message=message)
+
+
+class RequiredForProblem:
+    """Required when the feedback kind is a problem report."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.field_flags: dict[str, bool] = {}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if form.kind.data == "problem" and not (field.data or "").strip():
+            raise StopValidation(self.message)
+
+
+def email_address(form: FlaskForm, field: Field) -> None:
+    if field.data and not _EMAIL.match(field.data):
+        raise ValidationError("メールアドレスの形式が正しくありません(例: name@example.jp)。")
+
+
+def own_site_url(form: FlaskForm, field: Field) -> None:
+    """Only a page of our own site: a path starting with / or a URL on the site's host."""
+    value = field.data or ""
+    if not value:
+        return
+    parts = urlsplit(value)
+    if not parts.scheme and not parts.netloc and value.startswith("/") and not value.startswith("//"):
+        return
+    allowed = {request.host.lower()}
+    site_url = current_app.config.get("SITE_URL") or ""
+    if site_url:
+        allowed.add(urlsplit(site_url).netloc.lower())
+    if parts.scheme in ("http", "https") and parts.netloc.lower() in allowed:
+        return
+    raise ValidationError(
+        "このサイトのページのURLを入力してください(例: /faq/install-requirements/)。"
+    )
+
+
+class ChoiceRequired:
+    """The value must be one of the field's choices (Japanese message, no HTML flag)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        values = {str(value) for value, _label in field.choices or []}
+        if not field.data or str(field.data) not in values:
+            raise StopValidation(self.message)
+
+
+def _text(label: str, limit: int, *extra: Any, multiline: bool = False, **kw: Any) -> Field:
+    cls = TextAreaField if multiline else StringField
+    filters = [_newlines] if multiline else [_strip]
+    return cls(label, validators=[*extra, MaxChars(limit), no_control_chars], filters=filters, **kw)
+
+
+class RequestForm(FlaskForm):
+    """Fields both forms share: support ID, contact address, honeypot."""
+
+    support_id = _text(
+        "サポートID",
+        MAX_INPUT_CHARS,
+        required("サポートIDを入力してください。"),
+        description="対象製品のライセンスとあわせてお渡ししているIDです。全角・半角、ハイフンの有無は問いません。",
+    )
+    contact_email = _text(
+        "連絡先メールアドレス(任意)",
+        254,
+        Optional(),
+        email_address,
+        description="内容の確認が必要なときにだけ使います。個別のご回答はお送りしていません。",
+    )
+    # Honeypot: hidden from people by CSS and from assistive technology; bots fill it.
+    website = StringField("ウェブサイト(入力しないでください)", filters=[_strip])
+
+    def honeypot_filled(self) -> bool:
+        return bool(self.website.data)
+
+
+KIND_CHOICES = [("request", "機能要望"), ("problem", "問題報告")]
+TARGET_CHOICES = [("faq", "FAQ(よくあるご質問)"), ("manual", "マニュアル")]
+
+
+class FeedbackForm(RequestForm):
+    """機能要望・問題報告."""
+
+    kind = RadioField(
+        "ご連絡の種類",
+        choices=KIND_CHOICES,
+        validate_choice=False,
+        validators=[ChoiceRequired("ご連絡の種類を選んでください。")],
+    )
+    product = SelectField(
+        "製品",
+        choices=[],
+        validate_choice=False,
+        validators=[ChoiceRequired("製品を選んでください。")],
+    )
+    version = _text("バージョン", 40, required("バージョンを入力してください(わからない場合は「不明」)。"),
+                    description="例: 7.2.1。わからない場合は「不明」と入力してください。")
+    title = _text("件名", 100, required("件名を入力してください。"))
+    description = _text(
+        "内容", 2000, required("内容を入力してください。"), multiline=True,
+        description="ご要望の場合は、実現したいことと、その理由をお書きください。",
+    )
+    steps = _text(
+        "再現手順(問題報告の場合は必須)", 2000,
+        RequiredForProblem("問題報告では、再現手順を入力してください。"), multiline=True,
+        description="問題が起きるまでの操作を、順番にお書きください。",
+    )
+    expected = _text(
+        "期待した結果(問題報告の場合は必須)", 1000,
+        RequiredForProblem("問題報告では、期待した結果を入力してください。"), multiline=True,
+    )
+    actual = _text(
+        "実際の結果(問題報告の場合は必須)", 1000,
+        RequiredForProblem("問題報告では、実際の結果を入力してください。"), multiline=True,
+    )
+    environment = _text(
+        "ブラウザ・動作環境", 500, multiline=True,
+        description="例: Chrome 130 / Windows 11、サーバーのOSやPHPのバージョンなど。",
+    )
+
+    def set_products(self, products: Sequence[tuple[str, str]]) -> None:
+        self.product.choices = [("", "選択してください"), *products]
+
+
+class DocsRequestForm(RequestForm):
+    """Q&A・マニュアルへの記載要望."""
+
+    target = RadioField(
+        "ご要望の対象",
+        choices=TARGET_CHOICES,
+        validate_choice=False,
+        validators=[ChoiceRequired("FAQかマニュアルかを選んでください。")],
+    )
+    page_url = _text(
+        "対象ページのURL(任意)", 500, own_site_url,
+        description="このサイト内のページに限ります。例: /faq/install-requirements/",
+    )
+    missing = _text(
+        "不足している内容・わかりにくい点", 2000, required("不足している内容を入力してください。"),
+        multiline=True,
+    )
+    suggested = _text(
+        "記載してほしい内容(文案・任意)", 2000, multiline=True,
+        description="載せてほしい文章の案があればお書きください。",
+    )
+
+
+class StatusForm(FlaskForm):
+    """Receipt lookup (GET, no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    receipt = _text("受付番号", 40, required("受付番号を入力してください。"))

@@ -1,0 +1,149 @@
+"""The request queue: durable submission and the public status lookup.
+
+`submit` inserts the request, its first history row and the reviewers' notifications in
+ONE write transaction and returns the receipt only after the commit, so a receipt is never
+shown for a row that is not stored. Database outages surface as `QueueUnavailable`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, select
+from sqlalchemy import exc as sa_exc
+
+from . import notify
+from .db import get_engine, read_tx, write_tx
+from .receipts import new_receipt
+from .schema import request_history, requests
+
+STATUSES = ("received", "in_review", "accepted", "declined", "duplicate", "published")
+FORMS = ("feedback", "docs")
+# Errors that mean "the database is busy, restarting or unreachable": ask to retry.
+_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+_RECEIPT_TRIES = 3
+
+
+class QueueUnavailable(RuntimeError):
+    """The queue database cannot take the request now; nothing was stored."""
+
+
+@contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """Turn connection-level database errors into `QueueUnavailable`."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise QueueUnavailable(str(exc).splitlines()[0]) from exc
+
+
+def app_engine(app: Flask | None = None) -> Engine:
+    """This process's engine for the app's DATABASE_URL (created lazily, after any fork)."""
+    return get_engine((app or current_app).config["DATABASE_URL"])
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A validated request, ready to store."""
+
+    form: str  # feedback | docs
+    product: str | None
+    title: str
+    body: str
+    fields: Mapping[str, Any]
+    support_id_hash: str
+    contact_email: str | None
+    client_addr: str | None
+
+
+def submit(engine: Engine, item: Submission) -> str:
+    """Store `item` durably and return its receipt (raises QueueUnavailable)."""
+    for attempt in range(_RECEIPT_TRIES):
+        try:
+            with unavailable_as_error():
+                return _insert(engine, item)
+        except sa_exc.IntegrityError:
+            # Only a receipt collision (60 random bits) can end here; draw another.
+            if attempt == _RECEIPT_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _insert(engine: Engine, item: Submission) -> str:
+    receipt = new_receipt()
+    now = dt.datetime.now(dt.UTC)
+    with write_tx(engine) as conn:
+        request_id = conn.execute(
+            requests.insert()
+            .values(
+                receipt=receipt,
+                form=item.form,
+                status="received",
+                product=item.product,
+                title=item.title,
+                body=item.body,
+                fields=dict(item.fields),
+                support_id_hash=item.support_id_hash,
+                contact_email=item.contact_email,
+                client_addr=item.client_addr,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(requests.c.id)
+        ).scalar_one()
+        conn.execute(
+            request_history.insert().values(
+                request_id=request_id,
+                at=now,
+                actor="requester",
+                action="submitted",
+                from_status=None,
+                to_status="received",
+                comment="",
+            )
+        )
+        notify.enqueue_new_request(
+            conn,
+            {
+                "id": request_id,
+                "receipt": receipt,
+                "form": item.form,
+                "title": item.title,
+                "product": item.product,
+                "created_at": now,
+            },
+        )
+    return receipt
+
+
+@dataclass(frozen=True, slots=True)
+class PublicStatus:
+    """What the public status page may show: the status and dates, nothing of the content."""
+
+    receipt: str
+    status: str
+    received_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def public_status(engine: Engine, receipt: str) -> PublicStatus | None:
+    """The status of the request with this (canonical) receipt, or None."""
+    with unavailable_as_error(), read_tx(engine) as conn:
+        row = conn.execute(
+            select(requests.c.status, requests.c.created_at, requests.c.updated_at).where(
+                requests.c.receipt == receipt
+            )
+        ).first()
+    if row is None:
+        return None
+    return PublicStatus(receipt, row.status, _aware(row.created_at), _aware(row.updated_at))

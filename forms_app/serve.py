@@ -1,0 +1,112 @@
+"""`cmskit-serve`: the built site at `/` and the forms sidecar at `/forms/`, on one origin.
+
+This is what `scripts/run` starts for development and demos: one process, SQLite queue
+(development configuration), the schema migrated, a demo support ID created and printed.
+Production uses nginx + gunicorn instead (see deploy/).
+
+Server choice: Werkzeug's threaded WSGI server (`werkzeug.serving.make_server`). Werkzeug is
+already installed with Flask, so nothing is added to the dependencies; its server runs in
+this one process with no reloader and no child processes, so Ctrl-C (or SIGTERM) stops
+everything; threads are enough for one person clicking through the site and the forms, and
+the SQLite queue takes its writes with ``BEGIN IMMEDIATE`` anyway. Waitress would add a
+dependency for throughput nobody needs here. Routing is Werkzeug's `DispatcherMiddleware`:
+`/forms` goes to the Flask app (mounted there, so it sees ``SCRIPT_NAME=/forms`` exactly as
+behind nginx + gunicorn), everything else to `StaticSite`, which also gives directory URLs
+their ``index.html`` and missing paths the site's own 404 page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+
+from forms_app.static_site import StaticSite
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+FORMS_PREFIX = "/forms"
+
+
+def build_wsgi_app(site_dir: Path, forms: WSGIApplication) -> WSGIApplication:
+    """One WSGI app: `forms` under /forms, the static site everywhere else."""
+    return DispatcherMiddleware(StaticSite(site_dir), {FORMS_PREFIX: forms})
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="cmskit-serve",
+        description="Serve the built site at / and the request forms at /forms/ on one origin "
+        "(development: SQLite queue, demo support ID). Stop with Ctrl-C.",
+    )
+    parser.add_argument("--site-dir", type=Path, default=Path("site"), help="built site (site)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="queue database URL (default: CMSKIT_FORMS_DATABASE_URL when set, else a SQLite "
+        "file in the forms app's instance folder)",
+    )
+    parser.add_argument(
+        "--no-demo-id", action="store_true", help="do not create and print a demo support ID"
+    )
+    return parser.parse_args(argv)
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C so `kill` also stops cleanly."""
+
+    def _raise(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `cmskit-serve`."""
+    from forms_app import devserver
+
+    args = _parse_args(argv)
+    site_dir: Path = args.site_dir
+    if not (site_dir / "index.html").is_file():
+        print(
+            f"cmskit-serve: {site_dir} has no index.html; build the site first "
+            "(.venv/bin/mkdocs build --strict)",
+            file=sys.stderr,
+        )
+        return 2
+    forms, demo_id = devserver.prepare(args.database_url, demo_id=not args.no_demo_id)
+    app = build_wsgi_app(site_dir, forms)
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except OSError as error:
+        print(f"cmskit-serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 2
+    base = f"http://{args.host}:{server.server_port}"
+    print(f"Serving {site_dir.resolve()} at {base}/ and the request forms at {base}/forms/")
+    if demo_id is not None:
+        print(f"Demo support ID: {demo_id}")
+    print("Stop with Ctrl-C.", flush=True)
+    _stop_on_sigterm()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        devserver.shutdown()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""A tiny WSGI app that serves a built MkDocs site the way a static web server would.
+
+Directory URLs get their ``index.html``; a directory without its trailing slash is
+redirected to it (relative links in MkDocs pages need the slash); a missing path gets the
+site's own ``404.html`` with status 404. Only GET and HEAD are allowed. Files are sent with
+Werkzeug's ``send_file`` (ETag, Last-Modified, conditional and range requests).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from werkzeug.security import safe_join
+from werkzeug.utils import redirect, send_file
+from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+# Types MkDocs sites ship that some platforms' mimetypes tables lack.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+mimetypes.add_type("image/svg+xml", ".svg")
+mimetypes.add_type("application/javascript", ".js")
+mimetypes.add_type("application/xml", ".xml")
+
+_NOT_FOUND_TEXT = "404 Not Found"
+
+
+class StaticSite:
+    """WSGI app serving the files under `root` (a built site)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        if not (self.root / "index.html").is_file():
+            raise FileNotFoundError(f"{self.root} has no index.html: build the site first")
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self._respond(request)
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("405 Method Not Allowed", status=405, headers={"Allow": "GET, HEAD"})
+        target = self._resolve(request.path)
+        if target is None:
+            return self._not_found(request)
+        if target.is_dir():
+            if not request.path.endswith("/"):
+                query = request.query_string.decode("latin-1")
+                location = request.script_root + request.path + "/"
+                return redirect(location + (f"?{query}" if query else ""), code=301)
+            target = target / "index.html"
+            if not target.is_file():
+                return self._not_found(request)
+        return self._send(request, target)
+
+    def _resolve(self, url_path: str) -> Path | None:
+        """The file or directory for `url_path`, or None when it does not exist or escapes."""
+        relative = url_path.lstrip("/")
+        joined = safe_join(str(self.root), relative) if relative else str(self.root)
+        if joined is None:
+            return None
+        path = Path(joined)
+        return path if path.exists() else None
+
+    def _send(self, request: Request, path: Path, status: int = 200) -> Response:
+        response = send_file(path, request.environ, conditional=status == 200, max_age=0)
+        response.status_code = status if response.status_code == 200 else response.status_code
+        if path.suffix == ".html":
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        return response
+
+    def _not_found(self, request: Request) -> Response:
+        page = self.root / "404.html"
+        if page.is_file():
+            return self._send(request, page, status=404)
+        return Response(_NOT_FOUND_TEXT, status=404, mimetype="text/plain")

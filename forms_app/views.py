@@ -1,0 +1,320 @@
+"""Public pages: the two request forms, the thanks page and the status lookup.
+
+Whatever goes wrong after a person pressed 送信 (a field, the support ID, an expired CSRF
+token, a rate limit, a busy database), the form comes back with everything they typed and
+the error beside its field; a receipt is shown only for a committed row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from . import attempts, queue, support_ids
+from .forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
+from .receipts import parse_receipt
+
+log = logging.getLogger(__name__)
+bp = Blueprint("public", __name__)
+
+WRONG_ID = (
+    "このサポートIDではご利用いただけません。入力したIDをご確認ください"
+    "(有効期限が切れたIDや無効になったIDも使えません)。"
+)
+BLOCKED = "サポートIDの確認に続けて失敗したため、受付を一時停止しています。15分ほど待ってからもう一度お試しください。"
+UNAVAILABLE = (
+    "ただいま混み合っているため、受け付けられませんでした。入力内容はそのまま残っています。"
+    "少し待ってから、もう一度「送信する」を押してください。"
+)
+CSRF_FAILED = (
+    "ページの有効期限が切れたか、送信元を確認できませんでした。入力内容はそのまま残っています。"
+    "もう一度「送信する」を押してください。"
+)
+RATE_LIMITED = "短い時間に送信が続いたため、受け付けられませんでした。入力内容はそのまま残っています。しばらく待ってから送信してください。"
+HONEYPOT = "送信内容を受け付けられませんでした。「ウェブサイト」の欄は空のままにしてください。"
+
+STATUS_LABELS = {
+    "received": ("受付済み", "ご連絡を受け付けました。担当者の確認を待っています。"),
+    "in_review": ("確認中", "担当者が内容を確認しています。"),
+    "accepted": ("採用", "ご連絡の内容を、製品やドキュメントの改善に取り入れることにしました。"),
+    "declined": ("見送り", "検討の結果、今回は見送ることにしました。"),
+    "duplicate": ("重複", "同じ内容のご連絡をすでにいただいているため、そちらとあわせて扱います。"),
+    "published": ("公開済み", "ご連絡をもとにした情報を、FAQまたはマニュアルに掲載しました。"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FormPage:
+    """One of the two forms: its form class, template and queue name."""
+
+    form: str  # queue value: feedback | docs
+    endpoint: str
+    template: str
+    form_class: type[RequestForm]
+
+
+PAGES = {
+    "feedback": FormPage("feedback", "public.feedback", "feedback.html", FeedbackForm),
+    "docs": FormPage("docs", "public.docs_request", "docs_request.html", DocsRequestForm),
+}
+PAGE_BY_ENDPOINT = {page.endpoint: page for page in PAGES.values()}
+
+
+def _make_form(page: FormPage, **kwargs: Any) -> RequestForm:
+    form = page.form_class(**kwargs)
+    if isinstance(form, FeedbackForm):
+        form.set_products(current_app.config["SITE"].products)
+    return form
+
+
+def _render_form(
+    page: FormPage, form: RequestForm, *, status: int = 200, message: str | None = None
+) -> tuple[str, int]:
+    errors = [
+        (field.id, field.label.text, error)
+        for field in form
+        if field.type not in ("CSRFTokenField",)
+        for error in field.errors
+    ]
+    return render_template(page.template, form=form, errors=errors, message=message), status
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _check_support_id(form: RequestForm) -> tuple[support_ids.SupportId | None, int]:
+    """Look the typed ID up; put the error beside the field. Returns (valid ID, status)."""
+    field = form.support_id
+    if field.errors or not field.data:
+        return None, 400
+    pepper = current_app.config["SUPPORT_ID_PEPPER"]
+    normalized = support_ids.normalize(field.data)
+    digest = support_ids.id_hash(pepper, normalized)
+    client = attempts.client_key(pepper, request.remote_addr)
+    counter = attempts.attempts()
+    with queue.unavailable_as_error():
+        if counter.blocked(client=client, id_key=digest):
+            field.errors = [BLOCKED]
+            return None, 429
+        found = None
+        if support_ids.is_valid_shape(normalized):
+            with support_ids.read_tx(queue.app_engine()) as conn:
+                found = support_ids.find_valid(conn, digest, _today())
+        if found is None:
+            counter.record(client=client, id_key=digest)
+            field.errors = [WRONG_ID]
+            return None, 400
+    return found, 200
+
+
+def _title_from(text: str, limit: int = 60) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+_NOT_STORED_IN_FIELDS = {"csrf_token", "website", "support_id", "contact_email"}
+
+
+def _submission(page: FormPage, form: RequestForm, found: support_ids.SupportId) -> queue.Submission:
+    fields = {f.name: f.data for f in form if f.name not in _NOT_STORED_IN_FIELDS}
+    if isinstance(form, FeedbackForm):
+        product, title, body = form.product.data, form.title.data, form.description.data
+    else:
+        assert isinstance(form, DocsRequestForm)
+        product, title, body = found.product, _title_from(form.missing.data), form.missing.data
+    return queue.Submission(
+        form=page.form,
+        product=product,
+        title=title,
+        body=body,
+        fields=fields,
+        support_id_hash=found.id_hash,
+        contact_email=form.contact_email.data or None,
+        client_addr=(request.remote_addr or "")[:64] or None,
+    )
+
+
+def _handle(page: FormPage) -> tuple[str, int] | Response:
+    form = _make_form(page)
+    if request.method == "GET":
+        return _render_form(page, form)
+    if form.honeypot_filled():
+        log.info("honeypot filled on %s from %s", page.form, request.remote_addr)
+        return _render_form(page, form, status=400, message=HONEYPOT)
+    fields_ok = form.validate()
+    try:
+        found, status = _check_support_id(form)
+        if not fields_ok or found is None:
+            return _render_form(page, form, status=max(status, 400))
+        receipt = queue.submit(queue.app_engine(), _submission(page, form, found))
+    except queue.QueueUnavailable as exc:
+        log.warning("queue unavailable on submit: %s", exc)
+        return _render_form(page, form, status=503, message=UNAVAILABLE)
+    session["receipt"] = receipt
+    return redirect(url_for("public.thanks"), code=303)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html")
+
+
+@bp.route("/feedback/", methods=["GET", "POST"])
+def feedback() -> tuple[str, int] | Response:
+    return _handle(PAGES["feedback"])
+
+
+@bp.route("/docs-request/", methods=["GET", "POST"])
+def docs_request() -> tuple[str, int] | Response:
+    return _handle(PAGES["docs"])
+
+
+@bp.get("/thanks/")
+def thanks() -> str | Response:
+    receipt = session.get("receipt")
+    if not receipt:
+        return redirect(url_for("public.index"))
+    return render_template("thanks.html", receipt=receipt)
+
+
+@bp.get("/status/")
+def status() -> tuple[str, int]:
+    form = StatusForm(request.args)
+    result = None
+    code = 200
+    if "receipt" in request.args and form.validate():
+        receipt = parse_receipt(form.receipt.data)
+        if receipt is None:
+            form.receipt.errors = ["受付番号は「K7QM-3XAD-9PRT」のような12文字の英数字です。"]
+            code = 400
+        else:
+            try:
+                result = queue.public_status(queue.app_engine(), receipt)
+            except queue.QueueUnavailable:
+                abort(503)
+            if result is None:
+                form.receipt.errors = ["この受付番号のご連絡は見つかりませんでした。番号をご確認ください。"]
+                code = 404
+    elif "receipt" in request.args:
+        code = 400
+    label = STATUS_LABELS.get(result.status) if result else None
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return render_template("status.html", form=form, result=result, label=label, zone=zone), code
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _bench_noop() -> tuple[str, int]:
+    """POST that does nothing: the baseline of bench/bench_forms.py (BENCH config only)."""
+    return "", 204
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _form_page_for_request() -> FormPage | None:
+    if request.method != "POST":
+        return None
+    return PAGE_BY_ENDPOINT.get(request.endpoint or "")
+
+
+def _rerender_or_page(status: int, message: str, title: str) -> tuple[str, int]:
+    page = _form_page_for_request()
+    if page is not None:
+        # Rebuild the form from what was posted, without validating (nothing is stored).
+        return _render_form(page, _make_form(page, formdata=request.form), status=status, message=message)
+    return render_template("error.html", title=title, message=message), status
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    log.info("CSRF rejected on %s: %s", request.path, error.description)
+    return _rerender_or_page(400, CSRF_FAILED, "送信を確認できませんでした")
+
+
+def _rate_limited(error: HTTPException) -> tuple[str, int]:
+    return _rerender_or_page(429, RATE_LIMITED, "しばらくお待ちください")
+
+
+def _too_large(error: HTTPException) -> tuple[str, int]:
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // 1024
+    message = (
+        f"送信内容が大きすぎるため受け付けられませんでした(上限 {limit} KiB)。"
+        "ブラウザの「戻る」で入力画面に戻り、長い欄を短くしてから送信してください。"
+    )
+    return render_template("error.html", title="送信内容が大きすぎます", message=message), 413
+
+
+def _unavailable(error: HTTPException) -> tuple[str, int]:
+    message = "ただいま混み合っています。少し待ってから、もう一度お試しください。"
+    return render_template("error.html", title="ただいま混み合っています", message=message), 503
+
+
+def _not_found(error: HTTPException) -> tuple[str, int]:
+    return render_template("error.html", title="ページが見つかりません",
+                           message="お探しのページは見つかりませんでした。"), 404
+
+
+def _method_not_allowed(error: HTTPException) -> tuple[str, int]:
+    return render_template("error.html", title="この操作はできません",
+                           message="このページではその操作を受け付けていません。"), 405
+
+
+def _bad_request(error: HTTPException) -> tuple[str, int]:
+    return render_template("error.html", title="リクエストを処理できませんでした",
+                           message="送信内容を読み取れませんでした。ページを開き直してお試しください。"), 400
+
+
+def _internal(error: Exception) -> tuple[str, int]:
+    return render_template("error.html", title="エラーが発生しました",
+                           message="申し訳ありません。時間をおいてもう一度お試しください。"), 500
+
+
+def init_app(app: Flask) -> None:
+    """Register the public blueprint, its rate limits and the Japanese error pages."""
+    app.register_blueprint(bp)
+    limiter = attempts.limiter(app)
+    for endpoint in PAGE_BY_ENDPOINT:
+        app.view_functions[endpoint] = limiter.shared_limit(
+            lambda: current_app.config["SUBMIT_RATE_LIMIT"], scope="submit", methods=["POST"]
+        )(app.view_functions[endpoint])
+    app.view_functions["public.status"] = limiter.limit(
+        lambda: current_app.config["STATUS_RATE_LIMIT"]
+    )(app.view_functions["public.status"])
+    if app.config.get("BENCH"):
+        app.add_url_rule("/_bench/noop", "bench_noop", _bench_noop, methods=["POST"])
+        app.extensions["csrf"].exempt(_bench_noop)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(429, _rate_limited)
+    app.register_error_handler(413, _too_large)
+    app.register_error_handler(503, _unavailable)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(405, _method_not_allowed)
+    app.register_error_handler(400, _bad_request)
+    app.register_error_handler(500, _internal)
+
+    @app.context_processor
+    def _site() -> dict[str, Any]:
+        site = app.config["SITE"]
+        return {"site_name": site.name, "products": dict(site.products)}

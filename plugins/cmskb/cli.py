@@ -1,0 +1,134 @@
+"""The `cmskb` command: check the content, export the generated Markdown tree.
+
+Other subcommands are added with ``main.add_command(...)`` at the end of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path, PurePosixPath
+
+import click
+
+from cmskb.content.loader import load_content
+from cmskb.content.model import Content
+from cmskb.content.problems import ContentError, Problem
+
+CONTENT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.group()
+def main() -> None:
+    """CMSKIT サポートサイトのコンテンツを検査・書き出しします。"""
+
+
+def summary(content: Content) -> str:
+    """One line: what the content holds."""
+    drafts = len(content.questions) - len(content.published_questions)
+    line = (
+        f"OK: {len(content.published_questions)} questions "
+        f"in {len(content.categories)} categories, "
+        f"{len(content.news)} news, {len(content.plans.plans)} plans"
+    )
+    return line + (f" ({drafts} drafts not published)" if drafts else "")
+
+
+def _prefix(content_dir: Path) -> str:
+    """How to print the content folder in front of each problem's file."""
+    return content_dir.as_posix().rstrip("/") or "."
+
+
+def _print_problems(problems: list[Problem], prefix: str) -> None:
+    for problem in problems:
+        click.echo(problem.format(prefix))
+    click.echo(f"FAILED: {len(problems)} problems ({len(problems)} 件の問題があります)")
+
+
+def _problem_json(problem: Problem, prefix: str) -> dict[str, str | int]:
+    data = problem.as_dict()
+    data["path"] = f"{prefix}/{problem.file}"
+    return data
+
+
+@main.command()
+@click.argument("content_dir", type=CONTENT_DIR, default="content")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: path:line: field: message (for people and editors); json: for CI tools.",
+)
+def check(content_dir: Path, output_format: str) -> None:
+    """Validate CONTENT_DIR (default: content) and report every problem.
+
+    Exit status 0 when the content is valid, 1 when it has problems.
+    """
+    prefix = _prefix(content_dir)
+    try:
+        content = load_content(content_dir)
+    except ContentError as exc:
+        if output_format == "json":
+            problems = [_problem_json(p, prefix) for p in exc.problems]
+            click.echo(
+                json.dumps({"ok": False, "problems": problems}, ensure_ascii=False, indent=2)
+            )
+        else:
+            _print_problems(exc.problems, prefix)
+        sys.exit(1)
+    if output_format == "json":
+        data = {
+            "ok": True,
+            "problems": [],
+            "summary": summary(content),
+            "counts": {
+                "questions": len(content.published_questions),
+                "drafts": len(content.questions) - len(content.published_questions),
+                "categories": len(content.categories),
+                "news": len(content.news),
+                "plans": len(content.plans.plans),
+            },
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(summary(content))
+
+
+def _safe_target(out_dir: Path, src_uri: str) -> Path:
+    """Where a generated page goes; refuses paths that would leave OUT_DIR."""
+    relative = PurePosixPath(src_uri)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise click.ClickException(f"render_pages returned an unsafe path: {src_uri!r}")
+    return out_dir.joinpath(*relative.parts)
+
+
+@main.command()
+@click.argument("content_dir", type=CONTENT_DIR)
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Write into OUT_DIR even if it is not empty.")
+def export(content_dir: Path, out_dir: Path, force: bool) -> None:
+    """Write the generated Markdown pages of CONTENT_DIR into OUT_DIR.
+
+    The tree can be given to MkDocs or another builder as its docs folder.
+    """
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        raise click.ClickException(f"{out_dir} is not empty; use --force to write into it anyway")
+    try:
+        content = load_content(content_dir)
+    except ContentError as exc:
+        _print_problems(exc.problems, _prefix(content_dir))
+        sys.exit(1)
+    from cmskb.content.render import render_pages  # lazy: only export needs the renderer
+
+    pages = render_pages(content)
+    targets = {src_uri: _safe_target(out_dir, src_uri) for src_uri in pages}
+    for src_uri, target in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(pages[src_uri], encoding="utf-8")
+    click.echo(f"wrote {len(pages)} pages to {out_dir}")
+
+
+if __name__ == "__main__":
+    main()

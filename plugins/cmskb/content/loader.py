@@ -1,0 +1,361 @@
+"""Load and validate everything under content/ into the typed model.
+
+`load_content(root)` reads every file, collects every problem of the run (with file, line
+and field) and raises ContentError(problems) if there is any; otherwise it returns a
+fully valid `model.Content`. It never imports mkdocs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+
+from .fields import FieldReader, line_of
+from .model import Category, Content, NewsItem, Question
+from .problems import ContentError, Problem
+from .readers import (
+    Ref,
+    Refs,
+    read_categories,
+    read_news,
+    read_plans,
+    read_question,
+    read_recommendations,
+    read_site,
+    read_support,
+    read_ticket_examples,
+)
+from .yamlfile import read_yaml
+
+T = TypeVar("T")
+
+TOP_LEVEL_FILES = (
+    "site.yml",
+    "plans.yml",
+    "recommendations.yml",
+    "ticket-examples.yml",
+    "support.yml",
+)
+CATEGORIES_FILE = "faq/categories.yml"
+
+__all__ = ["ContentError", "Problem", "load_content"]
+
+
+class _Run:
+    """State of one load: the content root and every problem found so far."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def reader(self, rel: str) -> FieldReader:
+        return FieldReader(rel, self.problems)
+
+    def parse(self, rel: str) -> yaml.Node | None:
+        path = self.root / rel
+        if not path.is_file():
+            self.problems.append(
+                Problem(
+                    rel,
+                    0,
+                    "",
+                    "必須のファイルがありません。",
+                    f"{rel} を作成してください(書き方は編集ガイドを参照)。",
+                )
+            )
+            return None
+        return read_yaml(path, rel, self.problems)
+
+    def read(self, rel: str, fn: Callable[[FieldReader, yaml.Node], T]) -> T | None:
+        node = self.parse(rel)
+        if node is None:
+            return None
+        return fn(self.reader(rel), node)
+
+    def report(self, rel: str, line: int, field: str, message: str, hint: str) -> None:
+        self.problems.append(Problem(rel, line, field, message, hint))
+
+
+def _yaml_files(run: _Run, folder: Path, rel_folder: str) -> list[Path]:
+    """The `.yml` files of a folder, reporting anything else that looks like content."""
+    files: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        rel = f"{rel_folder}/{path.name}"
+        if path.is_dir():
+            run.report(
+                rel,
+                0,
+                "",
+                "ここにはフォルダを置けません。",
+                f"{rel_folder}/ の直下に .yml ファイルとして置いてください。",
+            )
+        elif path.suffix == ".yml":
+            files.append(path)
+        elif path.suffix in (".yaml", ".YML", ".YAML"):
+            run.report(
+                rel,
+                0,
+                "",
+                "拡張子が .yml ではないので読み込まれません。",
+                f"{path.stem}.yml に名前を変えてください。",
+            )
+    return files
+
+
+def _check_unknown_top_level(run: _Run) -> None:
+    for path in sorted(run.root.iterdir()):
+        if path.is_file() and path.suffix in (".yml", ".yaml") and path.name not in TOP_LEVEL_FILES:
+            close = difflib.get_close_matches(path.name, TOP_LEVEL_FILES, n=1, cutoff=0.6)
+            hint = (
+                f"{close[0]} の書き間違いではありませんか。"
+                if close
+                else f"使えるファイルは {', '.join(TOP_LEVEL_FILES)} です。"
+            )
+            run.report(path.name, 0, "", "不明なファイルです(読み込まれません)。", hint)
+
+
+def _check_duplicate_ids(run: _Run, found: list[tuple[str, Ref]], what: str) -> None:
+    """Report ids defined in more than one file (within-file duplicates are the readers' job)."""
+    first: dict[str, tuple[str, Ref]] = {}
+    for rel, ref in found:
+        if ref.value in first and first[ref.value][0] != rel:
+            other_rel, other = first[ref.value]
+            run.report(
+                rel,
+                ref.line,
+                ref.field,
+                f'{what} "{ref.value}" は {other_rel}:{other.line} でも使われています。',
+                "ID はすべてのファイルを通して一意にしてください。",
+            )
+        else:
+            first.setdefault(ref.value, (rel, ref))
+
+
+def _load_faq(run: _Run, product_ids: set[str] | None) -> tuple[list[Category], list[Question]]:
+    faq_dir = run.root / "faq"
+    categories_node = run.parse(CATEGORIES_FILE)
+    categories: list[Category] = []
+    category_refs = Refs()
+    if categories_node is not None:
+        categories, category_refs = read_categories(run.reader(CATEGORIES_FILE), categories_node)
+    listed = {ref.value: ref for ref in category_refs.ids}
+    list_line = line_of(categories_node) if categories_node is not None else 0
+
+    questions: list[Question] = []
+    question_refs: list[tuple[str, Refs, Question]] = []
+    counts: dict[str, list[int]] = {}  # category id -> [published, drafts]
+    if faq_dir.is_dir():
+        for folder in sorted(faq_dir.iterdir()):
+            rel_folder = f"faq/{folder.name}"
+            if folder.name.startswith("."):
+                continue
+            if folder.is_file():
+                if folder.name != "categories.yml":
+                    run.report(
+                        rel_folder,
+                        0,
+                        "",
+                        "faq/ の直下には categories.yml とカテゴリーのフォルダだけを置きます。",
+                        "質問のファイルはカテゴリーのフォルダ(faq/<カテゴリーID>/)に入れてください。",
+                    )
+                continue
+            if categories_node is not None and folder.name not in listed:
+                close = difflib.get_close_matches(folder.name, list(listed), n=1, cutoff=0.6)
+                hint = f'フォルダ名は "{close[0]}" の書き間違いではありませんか。' if close else ""
+                run.report(
+                    CATEGORIES_FILE,
+                    list_line,
+                    "categories",
+                    f"フォルダ {rel_folder}/ がありますが、"
+                    "そのカテゴリーが categories.yml にありません。",
+                    hint
+                    or f"categories に id: {folder.name} のカテゴリーを書き足すか、"
+                    "フォルダを移してください。",
+                )
+            tally = counts.setdefault(folder.name, [0, 0])
+            for path in _yaml_files(run, folder, rel_folder):
+                rel = f"{rel_folder}/{path.name}"
+                node = read_yaml(path, rel, run.problems)
+                if node is None:
+                    continue
+                question, refs = read_question(
+                    run.reader(rel), node, category=folder.name, stem=path.stem
+                )
+                if question is None:
+                    continue
+                questions.append(question)
+                question_refs.append((rel, refs, question))
+                tally[1 if question.draft else 0] += 1
+    elif categories_node is not None:
+        run.report(
+            "faq",
+            0,
+            "",
+            "faq/ フォルダがありません。",
+            "カテゴリーごとのフォルダを faq/ の下に作ってください。",
+        )
+
+    for category_id, ref in listed.items():
+        published, drafts = counts.get(category_id, [0, 0])
+        if published:
+            continue
+        if drafts:
+            message = (
+                f'カテゴリー "{category_id}" の質問は下書き(draft: true)だけで、'
+                "公開される質問がありません。"
+            )
+        elif category_id in counts:
+            message = (
+                f'カテゴリー "{category_id}" のフォルダ faq/{category_id}/ に質問がありません。'
+            )
+        else:
+            message = f'カテゴリー "{category_id}" のフォルダ faq/{category_id}/ がありません。'
+        run.report(
+            CATEGORIES_FILE,
+            ref.line,
+            ref.field,
+            message,
+            "質問を 1 つ以上公開するか、このカテゴリーを categories.yml から消してください。",
+        )
+
+    _check_question_refs(run, question_refs, product_ids)
+    order = {c.id: i for i, c in enumerate(categories)}
+    questions.sort(key=lambda q: (order.get(q.category, len(order)), q.id or ""))
+    return categories, questions
+
+
+def _check_question_refs(
+    run: _Run, found: list[tuple[str, Refs, Question]], product_ids: set[str] | None
+) -> None:
+    _check_duplicate_ids(
+        run, [(rel, ref) for rel, refs, _ in found for ref in refs.ids], "質問の ID"
+    )
+    by_id = {q.id: q for _, _, q in found if q.id is not None}
+    for rel, refs, question in found:
+        if product_ids is not None:
+            for ref in refs.products:
+                if ref.value not in product_ids:
+                    close = difflib.get_close_matches(
+                        ref.value, sorted(product_ids), n=1, cutoff=0.6
+                    )
+                    run.report(
+                        rel,
+                        ref.line,
+                        ref.field,
+                        f'製品 ID "{ref.value}" は site.yml の products にありません。',
+                        f'"{close[0]}" の書き間違いではありませんか。'
+                        if close
+                        else f"使える製品 ID は {', '.join(sorted(product_ids))} です。",
+                    )
+        for ref in refs.related:
+            target = by_id.get(ref.value)
+            if ref.value == question.id:
+                continue  # reported by the reader
+            if target is None:
+                close = difflib.get_close_matches(ref.value, list(by_id), n=1, cutoff=0.6)
+                run.report(
+                    rel,
+                    ref.line,
+                    ref.field,
+                    f'関連する質問 "{ref.value}" はどのカテゴリーにもありません。',
+                    f'"{close[0]}" の書き間違いではありませんか。'
+                    if close
+                    else "faq/ の下にある質問の id を書いてください。",
+                )
+            elif target.draft and not question.draft:
+                run.report(
+                    rel,
+                    ref.line,
+                    ref.field,
+                    f'関連する質問 "{ref.value}" は下書き(draft: true)なので、'
+                    "公開される質問からはリンクできません。",
+                    f"{target.source.file} を公開するか、related から外してください。",
+                )
+
+
+def _load_news(run: _Run) -> list[NewsItem]:
+    folder = run.root / "news"
+    if not folder.is_dir():
+        return []
+    news: list[NewsItem] = []
+    id_refs: list[tuple[str, Ref]] = []
+    for path in _yaml_files(run, folder, "news"):
+        rel = f"news/{path.name}"
+        node = read_yaml(path, rel, run.problems)
+        if node is None:
+            continue
+        item, refs = read_news(run.reader(rel), node, stem=path.stem)
+        if item is not None:
+            news.append(item)
+            id_refs.extend((rel, ref) for ref in refs.ids)
+    _check_duplicate_ids(run, id_refs, "お知らせの ID")
+    news.sort(key=lambda n: n.id or "")
+    news.sort(key=lambda n: n.date.toordinal() if n.date else 0, reverse=True)
+    return news
+
+
+def _check_plan_refs(run: _Run, refs: Refs, plan_codes: set[str]) -> None:
+    for ref in refs.plans:
+        if ref.value not in plan_codes:
+            run.report(
+                "recommendations.yml",
+                ref.line,
+                ref.field,
+                f'サポート種別 "{ref.value}" は plans.yml にありません。',
+                "plans.yml にあるサポート種別 "
+                f"({', '.join(sorted(plan_codes))}) を書いてください。",
+            )
+
+
+def load_content(root: Path) -> Content:
+    """Read and validate the content tree at `root`; raise ContentError listing every problem."""
+    root = Path(root)
+    run = _Run(root)
+    if not root.is_dir():
+        raise ContentError(
+            [
+                Problem(
+                    str(root),
+                    0,
+                    "",
+                    "コンテンツのフォルダがありません。",
+                    "content/ フォルダのパスを確かめてください。",
+                )
+            ]
+        )
+    _check_unknown_top_level(run)
+    site = run.read("site.yml", read_site)
+    plans_read = run.read("plans.yml", read_plans)
+    plans, _plan_refs = plans_read if plans_read else (None, Refs())
+    recommendations_read = run.read("recommendations.yml", read_recommendations)
+    recommendations, recommendation_refs = (
+        recommendations_read if recommendations_read else ((), Refs())
+    )
+    ticket_examples = run.read("ticket-examples.yml", read_ticket_examples)
+    support = run.read("support.yml", read_support)
+
+    if plans is not None:
+        _check_plan_refs(run, recommendation_refs, {p.code for p in plans.plans if p.code})
+    product_ids = {p.id for p in site.products if p.id} if site is not None else None
+    categories, questions = _load_faq(run, product_ids)
+    news = _load_news(run)
+
+    if run.problems:
+        raise ContentError(run.problems)
+    assert site and plans and ticket_examples and support  # guaranteed when no problems
+    return Content(
+        site=site,
+        plans=plans,
+        recommendations=recommendations,
+        ticket_examples=ticket_examples,
+        support=support,
+        categories=tuple(categories),
+        questions=tuple(questions),
+        news=tuple(news),
+    )

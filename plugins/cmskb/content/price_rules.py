@@ -1,0 +1,67 @@
+"""Self-consistency rules of the price table (FORMAT.md, plans.yml)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import yaml
+
+from .fields import FieldReader, join
+from .model import Audience, Plan, PlanKind
+
+_YEARS_RE = re.compile(r"(\d+)年間")
+_TICKETS_RE = re.compile(r"\((\d+)チケット付\)")
+
+_KIND_AUDIENCE = {
+    PlanKind.CONTRACT: Audience.ANYONE,
+    PlanKind.ADDON: Audience.CONTRACT_HOLDERS,
+    PlanKind.SPOT: Audience.NON_CONTRACT_HOLDERS,
+}
+_KIND_LABEL = {
+    PlanKind.CONTRACT: "サポート契約(contract)",
+    PlanKind.ADDON: "追加チケット(addon)は年間サポートの契約者だけが買えるので",
+    PlanKind.SPOT: "スポットチケット(spot)は契約のない方だけが買えるので",
+}
+
+
+def check_plan(reader: FieldReader, field: str, plan: Plan, nodes: dict[str, yaml.Node]) -> None:
+    """Record every rule that one row of the table breaks (values already type-checked)."""
+    kind = plan.kind
+    if kind is not None and plan.available_to is not None:
+        expected = _KIND_AUDIENCE[kind]
+        if plan.available_to != expected:
+            reader.report(
+                nodes["available_to"],
+                join(field, "available_to"),
+                f"{_KIND_LABEL[kind]} available_to は {expected.value} のはずですが、"
+                f"{plan.available_to.value} と書かれています。",
+                f"available_to を {expected.value} にするか、kind を確かめてください。",
+            )
+    if kind in (PlanKind.ADDON, PlanKind.SPOT) and plan.minor_version_up:
+        reader.report(
+            nodes["minor_version_up"],
+            join(field, "minor_version_up"),
+            f"kind: {kind.value} のチケットにはマイナーバージョンアップが付かないので "
+            "false のはずですが、true と書かれています。",
+            "minor_version_up を false にしてください。",
+        )
+    name = unicodedata.normalize("NFKC", plan.name) if plan.name else ""
+    years = _YEARS_RE.search(name)
+    if years and plan.validity_months is not None and plan.validity_months != 12 * int(years[1]):
+        reader.report(
+            nodes["validity_months"],
+            join(field, "validity_months"),
+            f"名称が「{years[0]}」なので validity_months は {12 * int(years[1])} のはずですが、"
+            f"{plan.validity_months} と書かれています。",
+            "名称か validity_months のどちらかを直してください。",
+        )
+    tickets = _TICKETS_RE.search(name)
+    if tickets and plan.tickets is not None and plan.tickets != int(tickets[1]):
+        reader.report(
+            nodes["tickets"],
+            join(field, "tickets"),
+            f"名称が「{tickets[0]}」なので tickets は {int(tickets[1])} のはずですが、"
+            f"{plan.tickets} と書かれています。",
+            "名称か tickets のどちらかを直してください。",
+        )

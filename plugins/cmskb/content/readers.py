@@ -1,0 +1,510 @@
+"""Readers for each kind of content file: a YAML node tree in, model objects out.
+
+Each reader checks what can be checked inside its own file (types, required and unknown
+keys, ids, the price table's rules) and returns `Ref`s for what the loader checks across
+files (plan codes, product ids, related questions, duplicate ids). Values that were wrong
+are None in the returned objects; the loader never hands those out because it raises
+ContentError whenever any problem was recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from .fields import FieldReader, index, join, line_of
+from .model import (
+    Audience,
+    Category,
+    FormLinks,
+    FreeSupport,
+    NewsItem,
+    PaidSupport,
+    Plan,
+    PlanKind,
+    PlanTable,
+    Product,
+    Question,
+    RecommendationCase,
+    Rounding,
+    ServiceItem,
+    SiteSettings,
+    Source,
+    SupportTerms,
+    TaxRule,
+    TicketExamples,
+)
+from .price_rules import check_plan
+
+RESERVED_QUESTION_IDS = frozenset({"category"})
+RESERVED_CATEGORY_IDS = frozenset({"category"})
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A value that points at something defined elsewhere, with where it was written."""
+
+    value: str
+    line: int
+    field: str
+
+
+@dataclass(slots=True)
+class Refs:
+    """References and ids found in one file, for the loader's cross-file checks."""
+
+    ids: list[Ref] = field(default_factory=list)
+    plans: list[Ref] = field(default_factory=list)
+    products: list[Ref] = field(default_factory=list)
+    related: list[Ref] = field(default_factory=list)
+
+
+def _ref(value: str | None, node: yaml.Node | None, path: str) -> Ref | None:
+    if value is None or node is None:
+        return None
+    return Ref(value, line_of(node), path)
+
+
+def _unique(reader: FieldReader, refs: list[Ref], what: str) -> None:
+    """Report values listed twice in one file."""
+    seen: dict[str, Ref] = {}
+    for ref in refs:
+        if ref.value in seen:
+            reader.report(
+                ref.line,
+                ref.field,
+                f'{what} "{ref.value}" が 2 回あります(最初は {seen[ref.value].line} 行目)。',
+                "重複している方を削除するか、別の値にしてください。",
+            )
+        else:
+            seen[ref.value] = ref
+
+
+def _ids(reader: FieldReader, items: list[yaml.Node], field: str, what: str) -> list[Ref]:
+    refs: list[Ref] = []
+    for i, item in enumerate(items):
+        path = index(field, i)
+        value = reader.ident(item, path)
+        ref = _ref(value, item, path)
+        if ref:
+            refs.append(ref)
+    _unique(reader, refs, what)
+    return refs
+
+
+def _source(reader: FieldReader, node: yaml.Node) -> Source:
+    return Source(reader.file, line_of(node))
+
+
+# -- site.yml --------------------------------------------------------------------------
+
+
+def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
+    keys = reader.mapping(
+        root,
+        "",
+        required=("name", "description", "support_hours", "forum_url", "products"),
+        optional=("forms",),
+    )
+    if keys is None:
+        return None
+    products: list[Product] = []
+    id_refs: list[Ref] = []
+    for i, item in enumerate(reader.sequence(keys.get("products"), "products", min_items=1) or []):
+        path = index("products", i)
+        fields = reader.mapping(
+            item, path, required=("id", "name"), optional=("minor_version_ups_without_contract",)
+        )
+        if fields is None:
+            continue
+        product_id = reader.ident(fields.get("id"), join(path, "id"))
+        ref = _ref(product_id, fields.get("id"), join(path, "id"))
+        if ref:
+            id_refs.append(ref)
+        flag = fields.get("minor_version_ups_without_contract")
+        products.append(
+            Product(
+                id=product_id,  # type: ignore[arg-type]
+                name=reader.text(fields.get("name"), join(path, "name")),  # type: ignore[arg-type]
+                minor_version_ups_without_contract=bool(
+                    flag is not None
+                    and reader.boolean(flag, join(path, "minor_version_ups_without_contract"))
+                ),
+            )
+        )
+    _unique(reader, id_refs, "製品 ID")
+    forms = FormLinks()
+    forms_keys = reader.mapping(
+        keys.get("forms"), "forms", optional=("base", "feedback", "docs_request", "status")
+    )
+    if forms_keys:
+        forms = FormLinks(
+            **{
+                key: reader.site_path(node, join("forms", key)) or getattr(forms, key)
+                for key, node in forms_keys.items()
+            }
+        )
+    return SiteSettings(
+        name=reader.text(keys.get("name"), "name"),  # type: ignore[arg-type]
+        description=reader.text(keys.get("description"), "description"),  # type: ignore[arg-type]
+        products=tuple(products),
+        support_hours=reader.text(keys.get("support_hours"), "support_hours"),  # type: ignore[arg-type]
+        forum_url=reader.url(keys.get("forum_url"), "forum_url"),  # type: ignore[arg-type]
+        forms=forms,
+        source=_source(reader, root),
+    )
+
+
+# -- plans.yml -------------------------------------------------------------------------
+
+_PLAN_KEYS = (
+    "code",
+    "name",
+    "kind",
+    "validity_months",
+    "minor_version_up",
+    "tickets",
+    "price_excl_tax",
+    "available_to",
+)
+
+
+def _plan_code(reader: FieldReader, node: yaml.Node | None, path: str) -> str | None:
+    code = reader.text(node, path)
+    if code is None or node is None:
+        return None
+    if len(code) != 1 or not ("A" <= code <= "Z"):
+        reader.report(
+            node,
+            path,
+            f'サポート種別は英大文字 1 文字(A〜Z)のはずですが、"{code}" と書かれています。',
+            "A のように半角の英大文字 1 文字で書いてください。",
+        )
+        return None
+    return code
+
+
+def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, Refs]:
+    refs = Refs()
+    keys = reader.mapping(root, "", required=("tax", "plans", "notes"))
+    if keys is None:
+        return None, refs
+    tax_keys = reader.mapping(keys.get("tax"), "tax", required=("rate", "rounding"))
+    tax = None
+    if tax_keys is not None:
+        rate = reader.decimal(tax_keys.get("rate"), "tax.rate")
+        if rate is not None and not (0 <= rate < 1):
+            reader.report(
+                tax_keys["rate"],
+                "tax.rate",
+                "税率は 0 以上 1 未満の小数のはずですが、"
+                f"{tax_keys['rate'].value} と書かれています。",
+                "10% なら 0.10 と書いてください。",
+            )
+            rate = None
+        tax = TaxRule(rate, reader.choice(tax_keys.get("rounding"), "tax.rounding", Rounding))  # type: ignore[arg-type]
+    plans: list[Plan] = []
+    for i, item in enumerate(reader.sequence(keys.get("plans"), "plans", min_items=1) or []):
+        path = index("plans", i)
+        fields = reader.mapping(item, path, required=_PLAN_KEYS, optional=("description",))
+        if fields is None:
+            continue
+        code = _plan_code(reader, fields.get("code"), join(path, "code"))
+        ref = _ref(code, fields.get("code"), join(path, "code"))
+        if ref:
+            refs.ids.append(ref)
+        description = fields.get("description")
+        plan = Plan(
+            code=code,  # type: ignore[arg-type]
+            name=reader.text(fields.get("name"), join(path, "name")),  # type: ignore[arg-type]
+            kind=reader.choice(fields.get("kind"), join(path, "kind"), PlanKind),  # type: ignore[arg-type]
+            validity_months=reader.integer(  # type: ignore[arg-type]
+                fields.get("validity_months"), join(path, "validity_months"), minimum=1
+            ),
+            minor_version_up=reader.boolean(  # type: ignore[arg-type]
+                fields.get("minor_version_up"), join(path, "minor_version_up")
+            ),
+            tickets=reader.integer(fields.get("tickets"), join(path, "tickets"), minimum=1),  # type: ignore[arg-type]
+            price_excl_tax=reader.integer(  # type: ignore[arg-type]
+                fields.get("price_excl_tax"), join(path, "price_excl_tax"), minimum=1
+            ),
+            available_to=reader.choice(  # type: ignore[arg-type]
+                fields.get("available_to"), join(path, "available_to"), Audience
+            ),
+            description=(reader.text(description, join(path, "description")) or "")
+            if description is not None
+            else "",
+            source=_source(reader, item),
+        )
+        check_plan(reader, path, plan, fields)
+        plans.append(plan)
+    _unique(reader, refs.ids, "サポート種別")
+    plans_node = keys.get("plans")
+    kinds = [p.kind for p in plans]
+    if plans_node is not None and kinds and None not in kinds and PlanKind.CONTRACT not in kinds:
+        reader.report(
+            plans_node,
+            "plans",
+            "kind: contract のプランが 1 つもありません。",
+            "サポート契約のプランを少なくとも 1 つ書いてください。",
+        )
+    notes = reader.texts(keys.get("notes"), "notes")
+    table = PlanTable(
+        tax=tax,  # type: ignore[arg-type]
+        plans=tuple(plans),
+        notes=notes or (),
+        source=_source(reader, root),
+    )
+    return table, refs
+
+
+# -- recommendations.yml ---------------------------------------------------------------
+
+
+def read_recommendations(
+    reader: FieldReader, root: yaml.Node
+) -> tuple[tuple[RecommendationCase, ...], Refs]:
+    refs = Refs()
+    keys = reader.mapping(root, "", required=("cases",))
+    if keys is None:
+        return (), refs
+    cases: list[RecommendationCase] = []
+    for i, item in enumerate(reader.sequence(keys.get("cases"), "cases", min_items=1) or []):
+        path = index("cases", i)
+        fields = reader.mapping(item, path, required=("id", "situation", "plans", "reason"))
+        if fields is None:
+            continue
+        case_id = reader.ident(fields.get("id"), join(path, "id"))
+        ref = _ref(case_id, fields.get("id"), join(path, "id"))
+        if ref:
+            refs.ids.append(ref)
+        plan_refs: list[Ref] = []
+        plans_path = join(path, "plans")
+        for j, code_node in enumerate(
+            reader.sequence(fields.get("plans"), plans_path, min_items=1) or []
+        ):
+            code_path = index(plans_path, j)
+            code_ref = _ref(reader.text(code_node, code_path), code_node, code_path)
+            if code_ref:
+                plan_refs.append(code_ref)
+        _unique(reader, plan_refs, "サポート種別")
+        refs.plans.extend(plan_refs)
+        cases.append(
+            RecommendationCase(
+                id=case_id,  # type: ignore[arg-type]
+                situation=reader.text(fields.get("situation"), join(path, "situation")),  # type: ignore[arg-type]
+                plans=tuple(r.value for r in plan_refs),
+                reason=reader.text(fields.get("reason"), join(path, "reason")),  # type: ignore[arg-type]
+                source=_source(reader, item),
+            )
+        )
+    _unique(reader, refs.ids, "事例の ID")
+    return tuple(cases), refs
+
+
+# -- ticket-examples.yml and support.yml -----------------------------------------------
+
+
+def read_ticket_examples(reader: FieldReader, root: yaml.Node) -> TicketExamples | None:
+    keys = reader.mapping(root, "", required=("inquiries", "solutions"), optional=("notes",))
+    if keys is None:
+        return None
+    return TicketExamples(
+        inquiries=reader.texts(keys.get("inquiries"), "inquiries", min_items=1) or (),
+        solutions=reader.texts(keys.get("solutions"), "solutions", min_items=1) or (),
+        notes=reader.texts(keys.get("notes"), "notes") or (),
+        source=_source(reader, root),
+    )
+
+
+def _services(reader: FieldReader, node: yaml.Node | None, path: str) -> tuple[ServiceItem, ...]:
+    services: list[ServiceItem] = []
+    for i, item in enumerate(reader.sequence(node, path, min_items=1) or []):
+        item_path = index(path, i)
+        fields = reader.mapping(item, item_path, required=("title", "description"))
+        if fields is None:
+            continue
+        services.append(
+            ServiceItem(
+                title=reader.text(fields.get("title"), join(item_path, "title")),  # type: ignore[arg-type]
+                description=reader.text(  # type: ignore[arg-type]
+                    fields.get("description"), join(item_path, "description")
+                ),
+            )
+        )
+    return tuple(services)
+
+
+def read_support(reader: FieldReader, root: yaml.Node) -> SupportTerms | None:
+    keys = reader.mapping(root, "", required=("free", "paid"))
+    if keys is None:
+        return None
+    free_keys = reader.mapping(
+        keys.get("free"), "free", required=("summary", "services", "eligibility", "not_included")
+    )
+    paid_keys = reader.mapping(
+        keys.get("paid"),
+        "paid",
+        required=("summary", "services", "hours", "channels", "conditions"),
+    )
+    free = paid = None
+    if free_keys is not None:
+        free = FreeSupport(
+            summary=reader.text(free_keys.get("summary"), "free.summary"),  # type: ignore[arg-type]
+            services=_services(reader, free_keys.get("services"), "free.services"),
+            eligibility=reader.text(free_keys.get("eligibility"), "free.eligibility"),  # type: ignore[arg-type]
+            not_included=reader.texts(
+                free_keys.get("not_included"), "free.not_included", min_items=1
+            )
+            or (),
+        )
+    if paid_keys is not None:
+        paid = PaidSupport(
+            summary=reader.text(paid_keys.get("summary"), "paid.summary"),  # type: ignore[arg-type]
+            services=_services(reader, paid_keys.get("services"), "paid.services"),
+            hours=reader.text(paid_keys.get("hours"), "paid.hours"),  # type: ignore[arg-type]
+            channels=reader.texts(paid_keys.get("channels"), "paid.channels", min_items=1) or (),
+            conditions=reader.texts(paid_keys.get("conditions"), "paid.conditions", min_items=1)
+            or (),
+        )
+    return SupportTerms(free=free, paid=paid, source=_source(reader, root))  # type: ignore[arg-type]
+
+
+# -- faq/categories.yml ----------------------------------------------------------------
+
+
+def read_categories(reader: FieldReader, root: yaml.Node) -> tuple[list[Category], Refs]:
+    refs = Refs()
+    keys = reader.mapping(root, "", required=("categories",))
+    if keys is None:
+        return [], refs
+    categories: list[Category] = []
+    for i, item in enumerate(
+        reader.sequence(keys.get("categories"), "categories", min_items=1) or []
+    ):
+        path = index("categories", i)
+        fields = reader.mapping(item, path, required=("id", "title", "description"))
+        if fields is None:
+            continue
+        category_id = reader.ident(fields.get("id"), join(path, "id"))
+        if category_id in RESERVED_CATEGORY_IDS:
+            reader.report(
+                fields["id"],
+                join(path, "id"),
+                f'"{category_id}" は URL に予約されているので、カテゴリーの ID には使えません。',
+                "別の ID にしてください。",
+            )
+            category_id = None
+        ref = _ref(category_id, fields.get("id"), join(path, "id"))
+        if ref:
+            refs.ids.append(ref)
+        categories.append(
+            Category(
+                id=category_id,  # type: ignore[arg-type]
+                title=reader.text(fields.get("title"), join(path, "title")),  # type: ignore[arg-type]
+                description=reader.text(fields.get("description"), join(path, "description")),  # type: ignore[arg-type]
+                source=_source(reader, item),
+            )
+        )
+    _unique(reader, refs.ids, "カテゴリーの ID")
+    return categories, refs
+
+
+# -- one question, one news item -------------------------------------------------------
+
+
+def _file_id(reader: FieldReader, node: yaml.Node | None, stem: str) -> str | None:
+    """The `id` field, which must equal the file name without `.yml`."""
+    value = reader.ident(node, "id")
+    if value is not None and node is not None and value != stem:
+        reader.report(
+            node,
+            "id",
+            f'id はファイル名と同じ "{stem}" のはずですが、"{value}" と書かれています。',
+            f"ファイル名を {value}.yml に変えるか、id を {stem} にしてください。",
+        )
+    return value
+
+
+def read_question(
+    reader: FieldReader, root: yaml.Node, *, category: str, stem: str
+) -> tuple[Question | None, Refs]:
+    refs = Refs()
+    keys = reader.mapping(
+        root,
+        "",
+        required=("id", "question", "answer", "products", "updated"),
+        optional=("tags", "related", "draft"),
+    )
+    if keys is None:
+        return None, refs
+    question_id = _file_id(reader, keys.get("id"), stem)
+    if question_id in RESERVED_QUESTION_IDS:
+        reader.report(
+            keys["id"],
+            "id",
+            f'"{question_id}" は URL に予約されているので、質問の ID には使えません。',
+            "別の ID にして、ファイル名も合わせてください。",
+        )
+        question_id = None
+    ref = _ref(question_id, keys.get("id"), "id")
+    if ref:
+        refs.ids.append(ref)
+    refs.products = _ids(
+        reader,
+        reader.sequence(keys.get("products"), "products", min_items=1) or [],
+        "products",
+        "製品 ID",
+    )
+    related_node = keys.get("related")
+    refs.related = _ids(
+        reader, reader.sequence(related_node, "related") or [], "related", "関連する質問の ID"
+    )
+    for related in refs.related:
+        if related.value == question_id:
+            reader.report(
+                related.line,
+                related.field,
+                f'質問が自分自身 "{question_id}" を関連する質問にしています。',
+                "自分の ID を related から消してください。",
+            )
+    draft_node = keys.get("draft")
+    draft = reader.boolean(draft_node, "draft") if draft_node is not None else False
+    tags = reader.texts(keys.get("tags"), "tags") if keys.get("tags") is not None else ()
+    question = Question(
+        id=question_id,  # type: ignore[arg-type]
+        category=category,
+        question=reader.text(keys.get("question"), "question"),  # type: ignore[arg-type]
+        answer=reader.text(keys.get("answer"), "answer"),  # type: ignore[arg-type]
+        products=tuple(r.value for r in refs.products),
+        tags=tags or (),
+        related=tuple(r.value for r in refs.related if r.value != question_id),
+        updated=reader.date(keys.get("updated"), "updated"),  # type: ignore[arg-type]
+        draft=bool(draft),
+        source=_source(reader, root),
+    )
+    return question, refs
+
+
+def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsItem | None, Refs]:
+    refs = Refs()
+    keys = reader.mapping(
+        root, "", required=("id", "date", "title", "body"), optional=("category",)
+    )
+    if keys is None:
+        return None, refs
+    news_id = _file_id(reader, keys.get("id"), stem)
+    ref = _ref(news_id, keys.get("id"), "id")
+    if ref:
+        refs.ids.append(ref)
+    category = keys.get("category")
+    item = NewsItem(
+        id=news_id,  # type: ignore[arg-type]
+        date=reader.date(keys.get("date"), "date"),  # type: ignore[arg-type]
+        title=reader.text(keys.get("title"), "title"),  # type: ignore[arg-type]
+        body=reader.text(keys.get("body"), "body"),  # type: ignore[arg-type]
+        category=reader.text(category, "category") if category is not None else None,
+        source=_source(reader, root),
+    )
+    return item, refs

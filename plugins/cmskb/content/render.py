@@ -1,0 +1,367 @@
+"""Render validated content to the Markdown pages of the site.
+
+`render_pages(content)` returns ``{src_uri: markdown}`` for every generated page, following
+the URL contract in FORMAT.md (``faq/<id>/index.md`` becomes ``/faq/<id>/``). The Markdown
+uses the attr_list and md_in_html extensions. Nothing here imports mkdocs, so another
+builder can take the same tree (see `write_pages`).
+
+Templates are compiled once, on first use, by one module-level Jinja2 environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from .model import Category, Content, NewsItem, Plan, PlanKind, PlanTable, Question
+
+HOME_URI = "index.md"
+FAQ_INDEX_URI = "faq/index.md"
+NEWS_INDEX_URI = "news/index.md"
+PLANS_URI = "plans/index.md"
+GUIDE_URI = "plans/guide/index.md"
+TICKETS_URI = "plans/tickets/index.md"
+SUPPORT_URI = "support/index.md"
+FEED_PATH = "news/feed.xml"
+LATEST_NEWS_ON_HOME = 5
+
+_ANSWER_START = "<!-- kb:answer -->"
+_ANSWER_END = "<!-- /kb:answer -->"
+
+
+def question_uri(question_id: str) -> str:
+    """Source path of a question page: ``/faq/<id>/``."""
+    return f"faq/{question_id}/index.md"
+
+
+def category_uri(category_id: str) -> str:
+    """Source path of a category page: ``/faq/category/<id>/``."""
+    return f"faq/category/{category_id}/index.md"
+
+
+def news_uri(news_id: str) -> str:
+    """Source path of a news item page: ``/news/<id>/``."""
+    return f"news/{news_id}/index.md"
+
+
+def plan_anchor(code: str) -> str:
+    """Anchor of a plan's section on the plans page (``plan-a``)."""
+    return f"plan-{code.lower()}"
+
+
+# --- escaping and formatting filters -------------------------------------------------
+
+# Characters Python-Markdown accepts after a backslash (with the tables extension's "|").
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+_HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+_HTML_RE = re.compile(r'[&<>"]')
+# Japanese and full-width characters: a line break between two of them is not a space.
+_WIDE = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
+_WIDE_GAP = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}])")
+
+
+def one_line(text: str) -> str:
+    """Join lines into one, without the space YAML folding puts between Japanese words."""
+    return _WIDE_GAP.sub("", " ".join(str(text).split()))
+
+
+def escape_html(text: str) -> str:
+    """Escape text for HTML content and double-quoted attributes."""
+    return _HTML_RE.sub(lambda m: _HTML_SPECIAL[m.group()], text)
+
+
+def escape_md(text: str) -> str:
+    """Escape plain text so that Markdown shows it literally (inline, one line).
+
+    HTML specials become entities, Markdown specials get a backslash, and line breaks
+    become spaces so that the text cannot start a new block.
+    """
+    text = one_line(text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    return _MD_SPECIAL.sub(r"\\\1", text.replace(">", "&gt;"))
+
+
+def yen(amount: int | Decimal) -> str:
+    """Format a yen amount as ``88,000円``."""
+    return f"{int(amount):,}円"
+
+
+def date_ja(day: dt.date) -> str:
+    """Format a date as ``2026年10月1日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def plain_text(markdown: str) -> str:
+    """A short plain-text rendering of Markdown for descriptions and JSON-LD excerpts."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"(?m)^\s{0,3}(?:#{1,6}\s*|>\s?|[-*+]\s+|\d+\.\s+)", "", text)
+    text = re.sub(r"[*_`]+", "", text)
+    return one_line(text)
+
+
+def summary(markdown: str, limit: int = 110) -> str:
+    """Plain text cut to `limit` characters, with an ellipsis when cut."""
+    text = plain_text(markdown)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# A site-absolute link in editors' Markdown: ](/faq/some-id/) or ](/plans/#notes "title")
+_SITE_LINK = re.compile(r"\]\(/((?:[A-Za-z0-9._~-]+/)*)(#[^)\s]*)?(\s+\"[^\"]*\")?\)")
+
+
+def localize_links(markdown: str, page_uri: str, keep_prefix: str = "/forms/") -> str:
+    """Turn site-absolute links (``/faq/<id>/``) into relative links to source pages.
+
+    Editors write URLs of the URL contract; as links to ``.md`` sources MkDocs checks
+    them (a broken one fails ``--strict``) and they work under any site path. Links under
+    `keep_prefix` (the forms sidecar) are left alone.
+    """
+    if "](/" not in markdown:
+        return markdown
+    here = posixpath.dirname(page_uri)
+
+    def relative(match: re.Match[str]) -> str:
+        path, anchor, title = match.group(1), match.group(2) or "", match.group(3) or ""
+        if ("/" + path).startswith(keep_prefix):
+            return match.group(0)
+        target = posixpath.relpath(path + "index.md", here or ".")
+        return f"]({target}{anchor}{title})"
+
+    return _SITE_LINK.sub(relative, markdown)
+
+
+def front_matter(title: str, description: str) -> str:
+    """YAML front matter with the page title and meta description.
+
+    The values are HTML-escaped because the theme writes ``page.meta`` into the head
+    without escaping; JSON strings are valid YAML scalars.
+    """
+    return (
+        "---\n"
+        f"title: {json.dumps(escape_html(title), ensure_ascii=False)}\n"
+        f"description: {json.dumps(escape_html(description), ensure_ascii=False)}\n"
+        "---\n"
+    )
+
+
+def per_ticket(table: PlanTable, plan: Plan) -> str:
+    """Tax-included price of one ticket, ``11,000円`` or ``約9,778円`` when not exact."""
+    total = Decimal(table.price_incl_tax(plan))
+    each = total / plan.tickets
+    rounded = each.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return yen(rounded) if rounded == each else "約" + yen(rounded)
+
+
+# --- the template environment --------------------------------------------------------
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    """The one Jinja2 environment; templates are compiled once and cached."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("cmskb.content", "templates"),
+        autoescape=False,  # the output is Markdown; values are escaped with `md`/`attr`
+        # "{#" starts Markdown attribute lists ({#question-id}), so comments use "{!-- --}".
+        comment_start_string="{!--",
+        comment_end_string="--}",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.filters.update(
+        md=escape_md,
+        attr=escape_html,
+        yen=yen,
+        date_ja=date_ja,
+        summary=summary,
+    )
+    return env
+
+
+@cache
+def _template(name: str) -> Callable[..., str]:
+    return _environment().get_template(name).render
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+def render_pages(content: Content) -> dict[str, str]:
+    """Markdown for every generated page, keyed by source path (``faq/<id>/index.md``)."""
+    pages: dict[str, str] = {}
+    categories = {c.id: c for c in content.categories}
+    by_category = _group_questions(content)
+    published = {q.id: q for q in content.published_questions}
+    pages[HOME_URI] = _render_home(content, by_category)
+    pages[FAQ_INDEX_URI] = _render_faq_index(content, by_category)
+    for category in content.categories:
+        pages[category_uri(category.id)] = _render_category(category, by_category[category.id])
+    render_question = _template("question.md.j2")
+    forms = content.site.forms.base
+    product_names = {p.id: p.name for p in content.site.products}
+    for question in published.values():
+        uri = question_uri(question.id)
+        pages[uri] = render_question(
+            q=question,
+            answer=localize_links(question.answer, uri, forms),
+            category=categories[question.category],
+            products=[product_names[p] for p in question.products],
+            related=[published[r] for r in question.related if r in published],
+            description=summary(question.answer),
+            front_matter=front_matter,
+            answer_start=_ANSWER_START,
+            answer_end=_ANSWER_END,
+        )
+    pages[NEWS_INDEX_URI] = _template("news_index.md.j2")(
+        site=content.site, news=news_sorted(content.news), front_matter=front_matter
+    )
+    render_item = _template("news_item.md.j2")
+    for item in content.news:
+        uri = news_uri(item.id)
+        pages[uri] = render_item(
+            item=item,
+            body=localize_links(item.body, uri, forms),
+            description=summary(item.body),
+            front_matter=front_matter,
+        )
+    pages[PLANS_URI] = render_plans(content)
+    pages[GUIDE_URI] = _render_guide(content)
+    pages[TICKETS_URI] = _template("tickets.md.j2")(
+        examples=content.ticket_examples, front_matter=front_matter
+    )
+    pages[SUPPORT_URI] = _template("support.md.j2")(
+        site=content.site, support=content.support, front_matter=front_matter
+    )
+    return pages
+
+
+def render_plans(content: Content, finder_markup: str = "") -> str:
+    """The plans page; `finder_markup` (an HTML block) is placed after the price table."""
+    table = content.plans
+    forms = content.site.forms.base
+    rows = [
+        {
+            "plan": plan,
+            "description": localize_links(plan.description, PLANS_URI, forms),
+            "incl": yen(table.price_incl_tax(plan)),
+            "excl": yen(plan.price_excl_tax),
+            "per_ticket": per_ticket(table, plan),
+            "anchor": plan_anchor(plan.code),
+            "audience": _AUDIENCE_LABELS[plan.available_to.value],
+        }
+        for plan in table.plans
+    ]
+    return _template("plans.md.j2")(
+        site=content.site,
+        table=table,
+        rows=rows,
+        tax_percent=_percent(table.tax.rate),
+        support=content.support,
+        notes=[localize_links(note, PLANS_URI, forms) for note in table.notes],
+        finder_markup=finder_markup.strip(),
+        front_matter=front_matter,
+        PlanKind=PlanKind,
+    )
+
+
+def answer_html(page_html: str) -> str | None:
+    """The answer's HTML cut from a rendered question page (None when the markers are gone)."""
+    start = page_html.find(_ANSWER_START)
+    end = page_html.find(_ANSWER_END, start + 1)
+    if start < 0 or end < 0:
+        return None
+    return page_html[start + len(_ANSWER_START) : end].strip()
+
+
+def write_pages(pages: dict[str, str], target: Path) -> list[Path]:
+    """Write rendered pages under `target` (for builders other than MkDocs)."""
+    written = []
+    for src_uri, text in pages.items():
+        path = target / src_uri
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+# --- helpers -------------------------------------------------------------------------
+
+_AUDIENCE_LABELS = {
+    "anyone": "どなたでも",
+    "contract_holders": "年間サポートをご契約中の方",
+    "non_contract_holders": "年間サポートをご契約でない方",
+}
+
+
+def _percent(rate: Decimal) -> str:
+    value = (rate * 100).normalize()
+    return f"{value:f}%"
+
+
+def _group_questions(content: Content) -> dict[str, list[Question]]:
+    groups: dict[str, list[Question]] = {c.id: [] for c in content.categories}
+    for question in content.published_questions:
+        groups.setdefault(question.category, []).append(question)
+    return groups
+
+
+def _render_home(content: Content, by_category: dict[str, list[Question]]) -> str:
+    return _template("home.md.j2")(
+        site=content.site,
+        news=news_sorted(content.news)[:LATEST_NEWS_ON_HOME],
+        categories=_with_counts(content.categories, by_category),
+        front_matter=front_matter,
+    )
+
+
+def _render_faq_index(content: Content, by_category: dict[str, list[Question]]) -> str:
+    return _template("faq_index.md.j2")(
+        site=content.site,
+        categories=_with_counts(content.categories, by_category),
+        front_matter=front_matter,
+    )
+
+
+def _render_category(category: Category, questions: list[Question]) -> str:
+    return _template("category.md.j2")(
+        category=category, questions=questions, front_matter=front_matter
+    )
+
+
+def _render_guide(content: Content) -> str:
+    table = content.plans
+    cases = [
+        {
+            "case": case,
+            "plans": [table.plan(code) for code in case.plans],
+        }
+        for case in content.recommendations
+    ]
+    return _template("guide.md.j2")(
+        cases=cases, plan_anchor=plan_anchor, front_matter=front_matter
+    )
+
+
+def _with_counts(
+    categories: Iterable[Category], by_category: dict[str, list[Question]]
+) -> list[tuple[Category, int]]:
+    return [(c, len(by_category.get(c.id, ()))) for c in categories]
+
+
+def news_sorted(items: Iterable[NewsItem]) -> list[NewsItem]:
+    """News newest first (ties broken by id, for a stable order)."""
+    return sorted(items, key=lambda n: (n.date, n.id), reverse=True)

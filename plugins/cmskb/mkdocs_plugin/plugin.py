@@ -1,0 +1,252 @@
+"""`cmskb` MkDocs plugin: turns the editors' YAML in content/ into pages of the site.
+
+A thin adapter over `cmskb.content`: load and validate (`on_config`), add the rendered
+Markdown as generated files (`on_files`), put FAQPage JSON-LD in page meta
+(`on_page_context`) and write the RSS feed (`on_post_build`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from cmskb.content.loader import load_content
+from cmskb.content.model import Content, Question
+from cmskb.content.problems import ContentError
+from cmskb.content.render import (
+    FEED_PATH,
+    PLANS_URI,
+    answer_html,
+    category_uri,
+    news_sorted,
+    news_uri,
+    plain_text,
+    question_uri,
+    render_pages,
+    render_plans,
+)
+
+from .config import KnowledgeBaseConfig
+from .feed import build_rss
+
+log = get_plugin_logger(__name__)
+
+FINDER_MODULE = "cmskb.finder.page"
+FEED_TITLE_SUFFIX = "お知らせ"
+
+
+class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
+    """Generates the FAQ, news, plans and support pages from content/."""
+
+    def __init__(self) -> None:
+        self.content: Content | None = None
+        self.content_root: Path | None = None
+        # src_uri -> the question or the category id of a page that gets JSON-LD
+        self._questions: dict[str, Question] = {}
+        self._categories: dict[str, str] = {}
+
+    # --- events ----------------------------------------------------------------------
+
+    @event_priority(50)  # early: stop a build with bad content before other plugins work
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if not self.config.enabled:
+            return config
+        self.content_root = self._resolve_content_root(config)
+        self.content = self._load_content(self.content_root)
+        config.watch.append(str(self.content_root))
+        self._add_categories_to_nav(config, self.content)
+        return config
+
+    @event_priority(50)  # early: later plugins see the generated pages
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
+        if not self.config.enabled or self.content is None:
+            return files
+        pages = render_pages(self.content)
+        markup, assets = self._load_finder(self.content)
+        if markup:
+            pages[PLANS_URI] = render_plans(self.content, markup)
+        self._generate_files(files, config, pages, assets)
+        self._index_pages(self.content)
+        return files
+
+    @event_priority(0)
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        if self.config.enabled and self.content is not None:
+            # JSON-LD (`tojson`) keeps Japanese readable; <, >, & and ' are still escaped.
+            env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+            env.globals["kb_feed"] = {
+                "url": self._absolute_url(config, FEED_PATH),
+                "title": f"{self.content.site.name} {FEED_TITLE_SUFFIX}",
+            }
+        return env
+
+    @event_priority(0)
+    def on_page_context(
+        self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any] | None:
+        if not self.config.enabled or self.content is None:
+            return context
+        src_uri = page.file.src_uri
+        if src_uri in self._questions:
+            page.meta["json_ld"] = self._question_json_ld(page, self._questions[src_uri])
+        elif src_uri in self._categories:
+            page.meta["json_ld"] = self._category_json_ld(config, self._categories[src_uri])
+        return context
+
+    @event_priority(-50)  # late: the site directory is complete
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if not self.config.enabled or self.content is None:
+            return
+        self._write_feed(config, self.content)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _resolve_content_root(self, config: MkDocsConfig) -> Path:
+        base = Path(config.config_file_path or ".").resolve().parent
+        root = (base / self.config.content_dir).resolve()
+        if not root.is_dir():
+            raise PluginError(f"cmskb: content_dir '{root}' is not a folder")
+        return root
+
+    def _load_content(self, root: Path) -> Content:
+        try:
+            return load_content(root)
+        except ContentError as error:
+            prefix = self.config.content_dir
+            for problem in error.problems:
+                log.error(problem.format(prefix))
+            raise PluginError(
+                f"cmskb: {len(error.problems)} problem(s) in {prefix}/; nothing was built"
+            ) from None
+
+    def _add_categories_to_nav(self, config: MkDocsConfig, content: Content) -> None:
+        """List the FAQ categories after the FAQ index entry of an explicit nav.
+
+        Only categories go in the nav: questions and news items stay out of it (every
+        page renders the whole nav, so a nav entry per question costs N² work).
+        """
+        if not config.nav:
+            return
+        entries = [{c.title: category_uri(c.id)} for c in content.categories]
+        if not _insert_after(config.nav, self.config.faq_nav_anchor, entries):
+            log.warning(
+                f"nav has no entry '{self.config.faq_nav_anchor}' to list FAQ categories under"
+            )
+
+    def _load_finder(self, content: Content) -> tuple[str, dict[str, str]]:
+        """The plan finder's markup and assets, when the finder module is installed."""
+        if importlib.util.find_spec(FINDER_MODULE) is None:
+            return "", {}
+        finder = importlib.import_module(FINDER_MODULE)
+        markup = getattr(finder, "finder_markup", None)
+        assets = getattr(finder, "finder_assets", None)
+        if markup is None or assets is None:
+            log.warning(f"{FINDER_MODULE} lacks finder_markup/finder_assets: no plan finder")
+            return "", {}
+        return markup(content), assets(content)
+
+    def _generate_files(
+        self,
+        files: Files,
+        config: MkDocsConfig,
+        pages: dict[str, str],
+        assets: dict[str, str],
+    ) -> None:
+        clashes = sorted(set(files.src_uris) & (set(pages) | set(assets)))
+        if clashes:
+            raise PluginError(
+                "cmskb: these files in docs/ clash with generated pages: " + ", ".join(clashes)
+            )
+        content = self.content
+        assert content is not None
+        hidden = {question_uri(q.id) for q in content.published_questions}
+        hidden.update(news_uri(n.id) for n in content.news)
+        for src_uri, text in pages.items():
+            inclusion = InclusionLevel.NOT_IN_NAV if src_uri in hidden else InclusionLevel.UNDEFINED
+            files.append(File.generated(config, src_uri, content=text, inclusion=inclusion))
+        for path, text in assets.items():
+            files.append(File.generated(config, path.lstrip("/"), content=text))
+
+    def _index_pages(self, content: Content) -> None:
+        self._questions = {question_uri(q.id): q for q in content.published_questions}
+        self._categories = {category_uri(c.id): c.id for c in content.categories}
+
+    def _question_json_ld(self, page: Page, question: Question) -> dict[str, Any]:
+        answer = answer_html(page.content or "") or plain_text(question.answer)
+        return {
+            "@context": "https://schema.org",
+            "@type": "FAQPage",
+            "url": page.canonical_url,
+            "mainEntity": [_faq_entry(question, answer, page.canonical_url)],
+        }
+
+    def _category_json_ld(self, config: MkDocsConfig, category_id: str) -> dict[str, Any]:
+        content = self.content
+        assert content is not None
+        entries = [
+            _faq_entry(
+                q,
+                plain_text(q.answer),
+                self._absolute_url(config, posixpath.dirname(question_uri(q.id)) + "/"),
+            )
+            for q in content.questions_in(category_id)
+        ]
+        return {"@context": "https://schema.org", "@type": "FAQPage", "mainEntity": entries}
+
+    def _write_feed(self, config: MkDocsConfig, content: Content) -> None:
+        if not config.site_url:
+            log.warning("site_url is not set: the news feed needs absolute URLs")
+        items = news_sorted(content.news)[: self.config.feed_items]
+        data = build_rss(
+            title=f"{content.site.name} {FEED_TITLE_SUFFIX}",
+            description=content.site.description,
+            site_url=self._absolute_url(config, ""),
+            feed_url=self._absolute_url(config, FEED_PATH),
+            items=items,
+            item_url=lambda item: self._absolute_url(config, f"news/{item.id}/"),
+        )
+        target = Path(config.site_dir) / FEED_PATH
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    @staticmethod
+    def _absolute_url(config: MkDocsConfig, path: str) -> str:
+        base = config.site_url or "/"
+        return base.rstrip("/") + "/" + path
+
+
+def _faq_entry(question: Question, answer: str, url: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "@type": "Question",
+        "name": question.question,
+        "acceptedAnswer": {"@type": "Answer", "text": answer},
+        "dateModified": question.updated.isoformat(),
+    }
+    if url:
+        entry["url"] = url
+    return entry
+
+
+def _insert_after(nav: list[Any], anchor: str, entries: list[dict[str, str]]) -> bool:
+    """Insert `entries` after the nav item whose target is `anchor` (depth-first)."""
+    for index, item in enumerate(nav):
+        target = next(iter(item.values())) if isinstance(item, dict) else item
+        if target == anchor:
+            known = {next(iter(e.values())) for e in nav if isinstance(e, dict)}
+            nav[index + 1 : index + 1] = [e for e in entries if next(iter(e.values())) not in known]
+            return True
+        if isinstance(target, list) and _insert_after(target, anchor, entries):
+            return True
+    return False
+
+

@@ -1,0 +1,256 @@
+"""The production setup in deploy/: nginx's configuration is valid, and nginx on a high port
+serves the built site and proxies /forms/ to the sidecar under gunicorn (deploy's own
+gunicorn.conf.py, two workers), all on this machine.
+"""
+
+from __future__ import annotations
+
+import getpass
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import require_service
+from product_fixtures import free_port, wait_for_http
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+BIN = Path(sys.executable).parent
+SECRETS = {
+    "CMSKIT_FORMS_SECRET_KEY": "deploy-test-secret-" + "2" * 32,
+    "CMSKIT_FORMS_SUPPORT_ID_PEPPER": "deploy-test-pepper-" + "3" * 32,
+}
+
+
+def _require_nginx() -> str:
+    require_service("nginx", NGINX is not None, "install nginx-light to test deploy/nginx.conf")
+    assert NGINX is not None
+    return NGINX
+
+
+def nginx_config_for(site: Path, port: int, upstream_port: int, work: Path) -> Path:
+    """deploy/nginx.conf with its paths and ports pointed at this test's folders."""
+    text = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    replacements = {
+        r"^user .*;$": f"user {getpass.getuser()};",
+        r"^pid .*;$": f"pid {work / 'nginx.pid'};",
+        r"^error_log .*;$": f"error_log {work / 'error.log'} warn;",
+        r"access_log .*;": f"access_log {work / 'access.log'};",
+        r"listen 80;": f"listen 127.0.0.1:{port};",
+        r"root /srv/cmskit/site;": f"root {site};",
+        r"server 127\.0\.0\.1:8001;": f"server 127.0.0.1:{upstream_port};",
+    }
+    for pattern, value in replacements.items():
+        text, count = re.subn(pattern, value, text, flags=re.MULTILINE)
+        assert count == 1, f"deploy/nginx.conf no longer has exactly one {pattern!r}"
+    temp = "\n".join(
+        f"    {kind}_temp_path {work / kind};" for kind in ("client_body", "proxy", "fastcgi")
+    )
+    text = text.replace("http {\n", "http {\n" + temp + "\n", 1)
+    config = work / "nginx.conf"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def test_shipped_nginx_config_is_valid(tmp_path: Path) -> None:
+    nginx = _require_nginx()
+    site = tmp_path / "site"
+    site.mkdir()
+    config = nginx_config_for(site, free_port(), free_port(), tmp_path)
+    result = subprocess.run(
+        [nginx, "-t", "-c", str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_gunicorn_config_loads_the_app() -> None:
+    env = {**os.environ, **SECRETS, "FORMS_WORKERS": "2"}
+    result = subprocess.run(
+        [str(BIN / "gunicorn"), "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gunicorn_config_refuses_to_start_without_secrets() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMSKIT_FORMS_")}
+    result = subprocess.run(
+        [str(BIN / "gunicorn"), "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CMSKIT_FORMS_SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_readme_documents_every_setting_it_needs() -> None:
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    for name in (
+        "CMSKIT_FORMS_SECRET_KEY",
+        "CMSKIT_FORMS_SUPPORT_ID_PEPPER",
+        "CMSKIT_FORMS_DATABASE_URL",
+        "CMSKIT_FORMS_RATELIMIT_STORAGE_URI",
+        "CMSKIT_FORMS_PROXY_COUNT",
+        "postgresql+psycopg://",
+        "redis://",
+        "gunicorn -c deploy/gunicorn.conf.py",
+        "cmskit-forms migrate",
+    ):
+        assert name in readme, name
+
+
+@dataclass
+class Stack:
+    base_url: str
+    support_id: str
+
+
+def _fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def stack(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """nginx (deploy/nginx.conf) in front of gunicorn (deploy/gunicorn.conf.py, 2 workers)."""
+    nginx = _require_nginx()
+    work = tmp_path_factory.mktemp("stack")
+    # The site must be readable by nginx's workers, whatever user they run as.
+    site = work / "site"
+    shutil.copytree(built_site, site)
+    for path in [work, *site.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    app_port, web_port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CMSKIT_FORMS_")},
+        **SECRETS,
+        "CMSKIT_FORMS_DATABASE_URL": f"sqlite:///{work / 'queue.sqlite3'}",
+        "CMSKIT_FORMS_PROXY_COUNT": "1",
+        "FORMS_BIND": f"127.0.0.1:{app_port}",
+        "FORMS_WORKERS": "2",
+    }
+    migrate = subprocess.run(
+        [str(BIN / "cmskit-forms"), "migrate"], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=120, check=False,
+    )
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    demo = subprocess.run(
+        [str(BIN / "cmskit-forms"), "demo-id"], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=120, check=False,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    support_id = re.search(r"[A-Z0-9]+(?:-[A-Z0-9]+)+", demo.stdout)
+    assert support_id, demo.stdout
+    gunicorn = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    config = nginx_config_for(site, web_port, app_port, work)
+    nginx_proc = subprocess.Popen(
+        [nginx, "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{web_port}"
+    try:
+        wait_for_http(f"http://127.0.0.1:{app_port}/forms/status/", process=gunicorn)
+        wait_for_http(base + "/", process=nginx_proc)
+        yield Stack(base, support_id.group(0))
+    finally:
+        for process in (nginx_proc, gunicorn):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout:
+                process.stdout.close()
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_nginx_serves_pages_with_security_headers(stack: Stack) -> None:
+    status, headers, body = _fetch(stack.base_url + "/faq/")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert "CMSKIT" in body.decode("utf-8")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Server" not in headers or "nginx/" not in headers["Server"]
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_nginx_compresses_and_caches_assets(stack: Stack, built_site: Path) -> None:
+    css = next(built_site.glob("assets/stylesheets/main.*.min.css"))
+    url = f"{stack.base_url}/{css.relative_to(built_site).as_posix()}"
+    status, headers, body = _fetch(url, {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == css.read_bytes()
+    assert "max-age=2592000" in headers["Cache-Control"]
+    assert "public" in headers["Cache-Control"]
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_nginx_redirects_directories_and_serves_the_404_page(stack: Stack) -> None:
+    status, headers, _ = _fetch(stack.base_url + "/faq")
+    assert status == 301
+    assert headers["Location"] == "/faq/"
+    status, headers, body = _fetch(stack.base_url + "/no-such-page/")
+    assert status == 404
+    assert "ページが見つかりません" in body.decode("utf-8")
+    status, headers, _ = _fetch(stack.base_url + "/news/feed.xml")
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/rss+xml")
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_nginx_proxies_the_forms_with_their_own_headers(stack: Stack) -> None:
+    status, headers, body = _fetch(stack.base_url + "/forms/feedback/")
+    assert status == 200, body[:500]
+    page = body.decode("utf-8")
+    assert 'name="csrf_token"' in page
+    # URLs the app generates carry the /forms prefix it is mounted under.
+    assert re.search(r'action="/forms/feedback/?"', page), page[:2000]
+    # The sidecar's own policy, not the static pages' one.
+    assert "unsafe-inline" not in headers["Content-Security-Policy"].split("script-src")[-1]
+    assert "/forms" in headers.get("Set-Cookie", "/forms")
+    status, headers, _ = _fetch(stack.base_url + "/forms")
+    assert status == 301
+    assert headers["Location"] == "/forms/"
