@@ -122,7 +122,9 @@ def finish(config: dict[str, Any], instance_path: Path) -> None:
         config["SESSION_COOKIE_SECURE"] = not development
     for key in ("PROXY_COUNT", "FAILED_ATTEMPTS_PER_CLIENT", "FAILED_ATTEMPTS_PER_ID"):
         if not isinstance(config.get(key), int) or config[key] < 0:
-            raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number >= 0, not {config.get(key)!r}")
+            raise ConfigError(
+                f"{ENV_PREFIX}_{key} must be a whole number >= 0, not {config.get(key)!r}"
+            )
 
 
 def _dev_secrets(instance_path: Path) -> dict[str, str]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 
 from .support_ids import MAX_INPUT_CHARS
@@ -48,7 +49,9 @@ class MaxChars:
 def no_control_chars(form: FlaskForm, field: Field) -> None:
     """Reject invisible control characters (PostgreSQL refuses NUL, readers cannot see them)."""
     if field.data and _CONTROL.search(field.data):
-        raise ValidationError("表示できない制御文字が含まれています。取り除いてから送信してください。")
+        raise ValidationError(
+            "表示できない制御文字が含まれています。取り除いてから送信してください。"
+        )
 
 
 def required(message: str) -> DataRequired:
@@ -78,13 +81,15 @@ def own_site_url(form: FlaskForm, field: Field) -> None:
     if not value:
         return
     parts = urlsplit(value)
-    if not parts.scheme and not parts.netloc and value.startswith("/") and not value.startswith("//"):
+    plain = "\\" not in value and not any(ch.isspace() for ch in value)
+    is_path = not parts.scheme and not parts.netloc and not value.startswith("//")
+    if plain and is_path and value.startswith("/"):
         return
     allowed = {request.host.lower()}
     site_url = current_app.config.get("SITE_URL") or ""
     if site_url:
         allowed.add(urlsplit(site_url).netloc.lower())
-    if parts.scheme in ("http", "https") and parts.netloc.lower() in allowed:
+    if plain and parts.scheme in ("http", "https") and parts.netloc.lower() in allowed:
         return
     raise ValidationError(
         "このサイトのページのURLを入力してください(例: /faq/install-requirements/)。"
@@ -94,11 +99,13 @@ def own_site_url(form: FlaskForm, field: Field) -> None:
 class ChoiceRequired:
     """The value must be one of the field's choices (Japanese message, no HTML flag)."""
 
+    field_flags: ClassVar[dict[str, bool]] = {"required": True}
+
     def __init__(self, message: str) -> None:
         self.message = message
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        values = {str(value) for value, _label in field.choices or []}
+        values = {str(choice.value) for choice in field.choices or []}
         if not field.data or str(field.data) not in values:
             raise StopValidation(self.message)
 
@@ -116,7 +123,10 @@ class RequestForm(FlaskForm):
         "サポートID",
         MAX_INPUT_CHARS,
         required("サポートIDを入力してください。"),
-        description="対象製品のライセンスとあわせてお渡ししているIDです。全角・半角、ハイフンの有無は問いません。",
+        description=(
+            "対象製品のライセンスとあわせてお渡ししているIDです。"
+            "全角・半角、ハイフンの有無は問いません。"
+        ),
     )
     contact_email = _text(
         "連絡先メールアドレス(任意)",
@@ -132,8 +142,8 @@ class RequestForm(FlaskForm):
         return bool(self.website.data)
 
 
-KIND_CHOICES = [("request", "機能要望"), ("problem", "問題報告")]
-TARGET_CHOICES = [("faq", "FAQ(よくあるご質問)"), ("manual", "マニュアル")]
+KIND_CHOICES = [SelectChoice("request", "機能要望"), SelectChoice("problem", "問題報告")]
+TARGET_CHOICES = [SelectChoice("faq", "FAQ(よくあるご質問)"), SelectChoice("manual", "マニュアル")]
 
 
 class FeedbackForm(RequestForm):
@@ -151,8 +161,10 @@ class FeedbackForm(RequestForm):
         validate_choice=False,
         validators=[ChoiceRequired("製品を選んでください。")],
     )
-    version = _text("バージョン", 40, required("バージョンを入力してください(わからない場合は「不明」)。"),
-                    description="例: 7.2.1。わからない場合は「不明」と入力してください。")
+    version = _text(
+        "バージョン", 40, required("バージョンを入力してください(わからない場合は「不明」)。"),
+        description="例: 7.2.1。わからない場合は「不明」と入力してください。",
+    )
     title = _text("件名", 100, required("件名を入力してください。"))
     description = _text(
         "内容", 2000, required("内容を入力してください。"), multiline=True,
@@ -177,7 +189,10 @@ class FeedbackForm(RequestForm):
     )
 
     def set_products(self, products: Sequence[tuple[str, str]]) -> None:
-        self.product.choices = [("", "選択してください"), *products]
+        self.product.choices = [
+            SelectChoice("", "選択してください"),
+            *(SelectChoice(pid, name) for pid, name in products),
+        ]
 
 
 class DocsRequestForm(RequestForm):

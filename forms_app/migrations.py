@@ -70,7 +70,7 @@ def migrate(engine: Engine) -> MigrationResult:
             )
         steps = range(before + 1, SCHEMA_VERSION + 1)
         if missing := [v for v in steps if v not in UPGRADES]:
-            raise SchemaError(f"no upgrade step for schema version(s) {missing} in migrations.UPGRADES")
+            raise SchemaError(f"no upgrade step in migrations.UPGRADES for version(s) {missing}")
         for version in steps:
             UPGRADES[version](conn)
         metadata.create_all(conn, checkfirst=True)

@@ -98,7 +98,9 @@ failed_attempts = Table(
     Column("key", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
-Index("ix_failed_scope_key_at", failed_attempts.c.scope, failed_attempts.c.key, failed_attempts.c.at)
+Index(
+    "ix_failed_scope_key_at", failed_attempts.c.scope, failed_attempts.c.key, failed_attempts.c.at
+)
 # Version 2: pruning old attempts by time alone.
 Index("ix_failed_at", failed_attempts.c.at)
 

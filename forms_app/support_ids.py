@@ -104,7 +104,8 @@ def _parse_rows(
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in CSV_COLUMNS[:4] if c not in header]
     if missing:
-        return [], [f"{source}:1: missing column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}"]
+        expected = ",".join(CSV_COLUMNS)
+        return [], [f"{source}:1: missing column(s) {', '.join(missing)}; expected {expected}"]
     rows: list[_Row] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
@@ -114,13 +115,14 @@ def _parse_rows(
         problems: list[str] = []
         normalized = normalize(record.get("support_id", ""))
         if not is_valid_shape(normalized):
-            problems.append("support_id must be 4-64 letters or digits (hyphens and spaces ignored)")
+            problems.append("support_id must be 4-64 letters or digits (hyphens, spaces ignored)")
         kind = record.get("holder_kind", "").lower()
         if kind not in HOLDER_KINDS:
             problems.append(f"holder_kind must be one of {', '.join(HOLDER_KINDS)}, not {kind!r}")
         product = record.get("product", "")
         if product not in known_products:
-            problems.append(f"product {product!r} is not in site.yml ({', '.join(sorted(known_products))})")
+            known = ", ".join(sorted(known_products))
+            problems.append(f"product {product!r} is not in site.yml ({known})")
         try:
             expires = dt.date.fromisoformat(record.get("expires_on", ""))
         except ValueError:
@@ -212,7 +214,14 @@ def list_ids(engine: Engine) -> list[ListedId]:
             select(support_ids).order_by(support_ids.c.expires_on, support_ids.c.id)
         ).all()
     return [
-        ListedId(r.id_hash[:12], r.holder_kind, r.product, r.expires_on, r.revoked_at is not None, r.label)
+        ListedId(
+            hash_prefix=r.id_hash[:12],
+            holder_kind=r.holder_kind,
+            product=r.product,
+            expires_on=r.expires_on,
+            revoked=r.revoked_at is not None,
+            label=r.label,
+        )
         for r in rows
     ]
 

@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from . import attempts, queue, support_ids
+from .db import read_tx
 from .forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
 from .receipts import parse_receipt
 
@@ -39,7 +40,10 @@ WRONG_ID = (
     "このサポートIDではご利用いただけません。入力したIDをご確認ください"
     "(有効期限が切れたIDや無効になったIDも使えません)。"
 )
-BLOCKED = "サポートIDの確認に続けて失敗したため、受付を一時停止しています。15分ほど待ってからもう一度お試しください。"
+BLOCKED = (
+    "サポートIDの確認に続けて失敗したため、受付を一時停止しています。"
+    "15分ほど待ってからもう一度お試しください。"
+)
 UNAVAILABLE = (
     "ただいま混み合っているため、受け付けられませんでした。入力内容はそのまま残っています。"
     "少し待ってから、もう一度「送信する」を押してください。"
@@ -48,7 +52,12 @@ CSRF_FAILED = (
     "ページの有効期限が切れたか、送信元を確認できませんでした。入力内容はそのまま残っています。"
     "もう一度「送信する」を押してください。"
 )
-RATE_LIMITED = "短い時間に送信が続いたため、受け付けられませんでした。入力内容はそのまま残っています。しばらく待ってから送信してください。"
+RATE_LIMITED = (
+    "短い時間に送信が続いたため、受け付けられませんでした。入力内容はそのまま残っています。"
+    "しばらく待ってから送信してください。"
+)
+BAD_RECEIPT = "受付番号は「K7QM-3XAD-9PRT」のような12文字の英数字です。"
+NOT_FOUND_RECEIPT = "この受付番号のご連絡は見つかりませんでした。番号をご確認ください。"
 HONEYPOT = "送信内容を受け付けられませんでした。「ウェブサイト」の欄は空のままにしてください。"
 
 STATUS_LABELS = {
@@ -117,7 +126,7 @@ def _check_support_id(form: RequestForm) -> tuple[support_ids.SupportId | None, 
             return None, 429
         found = None
         if support_ids.is_valid_shape(normalized):
-            with support_ids.read_tx(queue.app_engine()) as conn:
+            with read_tx(queue.app_engine()) as conn:
                 found = support_ids.find_valid(conn, digest, _today())
         if found is None:
             counter.record(client=client, id_key=digest)
@@ -134,7 +143,9 @@ def _title_from(text: str, limit: int = 60) -> str:
 _NOT_STORED_IN_FIELDS = {"csrf_token", "website", "support_id", "contact_email"}
 
 
-def _submission(page: FormPage, form: RequestForm, found: support_ids.SupportId) -> queue.Submission:
+def _submission(
+    page: FormPage, form: RequestForm, found: support_ids.SupportId
+) -> queue.Submission:
     fields = {f.name: f.data for f in form if f.name not in _NOT_STORED_IN_FIELDS}
     if isinstance(form, FeedbackForm):
         product, title, body = form.product.data, form.title.data, form.description.data
@@ -204,7 +215,7 @@ def status() -> tuple[str, int]:
     if "receipt" in request.args and form.validate():
         receipt = parse_receipt(form.receipt.data)
         if receipt is None:
-            form.receipt.errors = ["受付番号は「K7QM-3XAD-9PRT」のような12文字の英数字です。"]
+            form.receipt.errors = [BAD_RECEIPT]
             code = 400
         else:
             try:
@@ -212,7 +223,7 @@ def status() -> tuple[str, int]:
             except queue.QueueUnavailable:
                 abort(503)
             if result is None:
-                form.receipt.errors = ["この受付番号のご連絡は見つかりませんでした。番号をご確認ください。"]
+                form.receipt.errors = [NOT_FOUND_RECEIPT]
                 code = 404
     elif "receipt" in request.args:
         code = 400
@@ -244,7 +255,8 @@ def _rerender_or_page(status: int, message: str, title: str) -> tuple[str, int]:
     page = _form_page_for_request()
     if page is not None:
         # Rebuild the form from what was posted, without validating (nothing is stored).
-        return _render_form(page, _make_form(page, formdata=request.form), status=status, message=message)
+        form = _make_form(page, formdata=request.form)
+        return _render_form(page, form, status=status, message=message)
     return render_template("error.html", title=title, message=message), status
 
 
@@ -266,29 +278,23 @@ def _too_large(error: HTTPException) -> tuple[str, int]:
     return render_template("error.html", title="送信内容が大きすぎます", message=message), 413
 
 
-def _unavailable(error: HTTPException) -> tuple[str, int]:
-    message = "ただいま混み合っています。少し待ってから、もう一度お試しください。"
-    return render_template("error.html", title="ただいま混み合っています", message=message), 503
+# status: (title, message) of the plain Japanese error pages.
+ERROR_PAGES = {
+    400: (
+        "リクエストを処理できませんでした",
+        "送信内容を読み取れませんでした。ページを開き直してお試しください。",
+    ),
+    404: ("ページが見つかりません", "お探しのページは見つかりませんでした。"),
+    405: ("この操作はできません", "このページではその操作を受け付けていません。"),
+    500: ("エラーが発生しました", "申し訳ありません。時間をおいてもう一度お試しください。"),
+    503: ("ただいま混み合っています", "少し待ってから、もう一度お試しください。"),
+}
 
 
-def _not_found(error: HTTPException) -> tuple[str, int]:
-    return render_template("error.html", title="ページが見つかりません",
-                           message="お探しのページは見つかりませんでした。"), 404
-
-
-def _method_not_allowed(error: HTTPException) -> tuple[str, int]:
-    return render_template("error.html", title="この操作はできません",
-                           message="このページではその操作を受け付けていません。"), 405
-
-
-def _bad_request(error: HTTPException) -> tuple[str, int]:
-    return render_template("error.html", title="リクエストを処理できませんでした",
-                           message="送信内容を読み取れませんでした。ページを開き直してお試しください。"), 400
-
-
-def _internal(error: Exception) -> tuple[str, int]:
-    return render_template("error.html", title="エラーが発生しました",
-                           message="申し訳ありません。時間をおいてもう一度お試しください。"), 500
+def _error_page(error: Exception) -> tuple[str, int]:
+    code = error.code if isinstance(error, HTTPException) and error.code else 500
+    title, message = ERROR_PAGES.get(code, ERROR_PAGES[500])
+    return render_template("error.html", title=title, message=message), code
 
 
 def init_app(app: Flask) -> None:
@@ -308,13 +314,29 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _rate_limited)
     app.register_error_handler(413, _too_large)
-    app.register_error_handler(503, _unavailable)
-    app.register_error_handler(404, _not_found)
-    app.register_error_handler(405, _method_not_allowed)
-    app.register_error_handler(400, _bad_request)
-    app.register_error_handler(500, _internal)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, _error_page)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
 
     @app.context_processor
     def _site() -> dict[str, Any]:
         site = app.config["SITE"]
-        return {"site_name": site.name, "products": dict(site.products)}
+        return {"site_name": site.name}
+
+    app.jinja_env.globals["field_attrs"] = field_attrs
+
+
+def field_attrs(field: Any, *, describe: bool = True) -> dict[str, str]:
+    """ARIA attributes tying a field to its hint and error messages (for templates)."""
+    ids = []
+    if field.description:
+        ids.append(f"{field.id}-hint")
+    if field.errors:
+        ids.append(f"{field.id}-error")
+    attrs: dict[str, str] = {}
+    if ids and describe:
+        attrs["aria-describedby"] = " ".join(ids)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -48,13 +50,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
-    """Wait until `url` answers (any HTTP status), or fail with what the process printed."""
+def wait_for_http(url: str, timeout: float = 30.0, server: ServerProcess | None = None) -> None:
+    """Wait until `url` answers (any HTTP status), or fail with what the server printed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            out = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"server exited with {process.returncode}:\n{out}")
+        if server is not None and server.popen.poll() is not None:
+            raise RuntimeError(f"server exited with {server.popen.returncode}:\n{server.output}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -88,8 +89,7 @@ class Product:
     site_dir: Path
     database_url: str
     support_id: str
-    process: subprocess.Popen[str]
-    output: list[str]
+    server: ServerProcess
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -123,57 +123,74 @@ def _forms_env(database_url: str) -> dict[str, str]:
     }
 
 
+class ServerProcess:
+    """A server started as a child process whose output is read continuously (a full pipe
+    would block it) and kept for failure messages."""
+
+    def __init__(self, command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
+        self.popen = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_line(self, prefix: str, timeout: float = 60) -> bool:
+        """Wait until a line starting with `prefix` was printed (False if it exited first)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(line.startswith(prefix) for line in list(self.lines)):
+                return True
+            if self.popen.poll() is not None:
+                self._reader.join(timeout=5)
+                return any(line.startswith(prefix) for line in self.lines)
+            time.sleep(0.05)
+        return False
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 15) -> tuple[int, str]:
+        """Send `sig` (Ctrl-C by default), wait (kill if it hangs); exit code and output."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._reader.join(timeout=10)
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+        return self.popen.returncode, self.output
+
+
 def start_server(site_dir: Path, work: Path) -> Product:
     """Start `cmskit-serve` on a free port with a fresh SQLite queue in `work`."""
     port = free_port()
     database_url = f"sqlite:///{work / 'queue.sqlite3'}"
     env = {**os.environ, **_forms_env(database_url), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [
-            str(BIN / "cmskit-serve"),
-            "--site-dir",
-            str(site_dir),
-            "--port",
-            str(port),
-            "--database-url",
-            database_url,
-        ],
-        cwd=work,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [str(BIN / "cmskit-serve"), "--site-dir", str(site_dir), "--port", str(port)]
+    server = ServerProcess([*command, "--database-url", database_url], cwd=work, env=env)
+    started = server.wait_for_line("Stop with Ctrl-C")
+    match = _DEMO_ID.search(server.output)
+    if not started or match is None:
+        _, output = server.stop()
+        pytest.fail(f"cmskit-serve did not start with a demo support ID:\n{output}")
     base_url = f"http://127.0.0.1:{port}"
-    output: list[str] = []
-    deadline = time.monotonic() + 60
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        output.append(line)
-        if line.startswith("Stop with Ctrl-C"):
-            break
-    text = "".join(output)
-    match = _DEMO_ID.search(text)
-    if process.poll() is not None or match is None:
-        stop_server(process)
-        pytest.fail(f"cmskit-serve did not start with a demo support ID:\n{text}")
-    wait_for_http(base_url + "/", process=process)
-    return Product(base_url, site_dir, database_url, match.group(1), process, output)
-
-
-def stop_server(process: subprocess.Popen[str], timeout: float = 15) -> int:
-    """Ctrl-C the server and wait for it; kill it if it does not stop."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
+    wait_for_http(base_url + "/")
+    return Product(base_url, site_dir, database_url, match.group(1), server)
 
 
 @pytest.fixture(scope="session")
@@ -188,38 +205,56 @@ def product(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     work = tmp_path_factory.mktemp("serve")
     running = start_server(built_site, work)
     yield running
-    stop_server(running.process)
+    running.server.stop()
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """Debian's chromium driven by Playwright (never a downloaded browser)."""
     require_service("chromium", CHROMIUM.exists(), f"{CHROMIUM} is needed for browser tests")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 
 
-@pytest.fixture
-def page(browser: object, product: Product) -> Iterator[object]:
-    """A fresh browser context and page, Japanese locale, pointed at the product."""
-    context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=product.base_url, locale="ja-JP", viewport={"width": 1280, "height": 900}
+# Anything not served by this machine (e.g. web fonts from a CDN) is refused at once, so a
+# test never waits on the network and the pages are judged as they work offline.
+_EXTERNAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/]|localhost[:/])")
+
+
+def _refuse(route: Route) -> None:
+    route.abort()
+
+
+def new_page(
+    browser: Browser, product: Product, *, width: int = 1280, height: int = 900, **options: object
+) -> Page:
+    """A page in a fresh context (own cookies), Japanese locale, pointed at the product."""
+    context = browser.new_context(
+        base_url=product.base_url,
+        locale="ja-JP",
+        viewport={"width": width, "height": height},
+        **options,
     )
     context.set_default_timeout(15_000)
-    page = context.new_page()
+    context.route(_EXTERNAL, _refuse)
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser: Browser, product: Product) -> Iterator[Page]:
+    """A fresh browser page for one test."""
+    page = new_page(browser, product)
     yield page
-    context.close()
+    page.context.close()
 
 
-def screenshot(page: object, name: str) -> Path:
+def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot into test-artifacts/ (kept by CI)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=True)
     return path
 
 

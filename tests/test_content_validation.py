@@ -86,6 +86,12 @@ def test_file_not_utf8(root: Path) -> None:
     assert "UTF-8" in problem.message
 
 
+def test_control_character(root: Path) -> None:
+    (root / NEWS).write_text("id: 2026-09-maintenance\ntitle: a\x01b\n", encoding="utf-8")
+    problem = find(problems_of(root), NEWS, 2, "")
+    assert "制御文字 (#x0001)" in problem.message
+
+
 def test_top_level_not_a_mapping(root: Path) -> None:
     (root / NEWS).write_text("- id: 2026-09-maintenance\n", encoding="utf-8")
     problem = find(problems_of(root), NEWS, 1, "")
@@ -307,15 +313,14 @@ def test_duplicate_question_id_across_categories(root: Path) -> None:
 
 
 def test_duplicate_news_id(root: Path) -> None:
-    (root / "news/2026-09-copy.yml").write_text(
-        (root / NEWS).read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    copy = "news/2026-09-copy.yml"
+    (root / copy).write_text((root / NEWS).read_text(encoding="utf-8"), encoding="utf-8")
     problems = problems_of(root)
-    problem = next(p for p in problems if "でも使われています" in p.message)
-    assert (problem.file, problem.line, problem.field) in {
-        ("news/2026-09-copy.yml", 1, "id"),
-        (NEWS, 1, "id"),
-    }
+    duplicate = next(p for p in problems if "でも使われています" in p.message)
+    assert (duplicate.file, duplicate.line, duplicate.field) == (copy, 1, "id")
+    assert f'"2026-09-maintenance" は {NEWS}:1' in duplicate.message
+    assert {(p.file, p.field) for p in problems} == {(copy, "id")}
+    assert len(problems) == 2  # the duplicate and the file name that differs from the id
 
 
 def test_duplicate_plan_code(root: Path) -> None:

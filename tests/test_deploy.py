@@ -10,6 +10,7 @@ import gzip
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
-from product_fixtures import free_port, wait_for_http
+from product_fixtures import ServerProcess, free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -172,30 +173,19 @@ def stack(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     assert demo.returncode == 0, demo.stdout + demo.stderr
     support_id = re.search(r"[A-Z0-9]+(?:-[A-Z0-9]+)+", demo.stdout)
     assert support_id, demo.stdout
-    gunicorn = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    gunicorn = ServerProcess(
+        [str(BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py")], cwd=ROOT, env=env
     )
     config = nginx_config_for(site, web_port, app_port, work)
-    nginx_proc = subprocess.Popen(
-        [nginx, "-c", str(config), "-g", "daemon off;"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    web = ServerProcess([nginx, "-c", str(config), "-g", "daemon off;"], cwd=work, env=env)
     base = f"http://127.0.0.1:{web_port}"
     try:
-        wait_for_http(f"http://127.0.0.1:{app_port}/forms/status/", process=gunicorn)
-        wait_for_http(base + "/", process=nginx_proc)
+        wait_for_http(f"http://127.0.0.1:{app_port}/forms/status/", server=gunicorn)
+        wait_for_http(base + "/", server=web)
         yield Stack(base, support_id.group(0))
     finally:
-        for process in (nginx_proc, gunicorn):
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stdout:
-                process.stdout.close()
+        web.stop(signal.SIGTERM)
+        gunicorn.stop(signal.SIGTERM)
 
 
 @pytest.mark.service

@@ -137,12 +137,12 @@ def _children(pid: int) -> list[int]:
 def test_cmskit_serve_runs_one_origin_and_stops_cleanly_on_ctrl_c(
     tiny_site: Path, tmp_path: Path
 ) -> None:
-    from product_fixtures import start_server, stop_server
+    from product_fixtures import start_server
 
     product = start_server(tiny_site, tmp_path)
     port = int(product.base_url.rsplit(":", 1)[1])
     try:
-        assert _children(product.process.pid) == [], "cmskit-serve must be one process"
+        assert _children(product.server.popen.pid) == [], "cmskit-serve must be one process"
         import urllib.error
         import urllib.request
 
@@ -156,8 +156,7 @@ def test_cmskit_serve_runs_one_origin_and_stops_cleanly_on_ctrl_c(
             assert response.status == 200
             assert "<form" in response.read().decode()
     finally:
-        code = stop_server(product.process)
-    rest = product.process.stdout.read() if product.process.stdout else ""
+        code, rest = product.server.stop()
     assert code == 0, rest
     assert "Stopped." in rest
     assert _port_is_free(port)

@@ -9,11 +9,19 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from forms_app.review import auth, commands, web
+
 
 def init_app(app: Flask) -> None:
-    """Register the review blueprint (filled in by the review-side work)."""
+    """Register the review blueprint and its settings (defaults only fill what is unset)."""
+    for key, value in auth.config_defaults().items():
+        app.config.setdefault(key, value)
+    web.register(app)
 
 
 @click.group(name="review")
 def cli() -> None:
     """Triage the request queue."""
+
+
+commands.register(cli)

@@ -14,6 +14,7 @@ import click
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
 from cmskb.content.problems import ContentError, Problem
+from cmskb.finder.cli import finder
 
 CONTENT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -31,7 +32,9 @@ def summary(content: Content) -> str:
         f"in {len(content.categories)} categories, "
         f"{len(content.news)} news, {len(content.plans.plans)} plans"
     )
-    return line + (f" ({drafts} drafts not published)" if drafts else "")
+    if drafts:
+        line += f" ({drafts} draft{'s' if drafts > 1 else ''} not published)"
+    return line
 
 
 def _prefix(content_dir: Path) -> str:
@@ -129,6 +132,8 @@ def export(content_dir: Path, out_dir: Path, force: bool) -> None:
         target.write_text(pages[src_uri], encoding="utf-8")
     click.echo(f"wrote {len(pages)} pages to {out_dir}")
 
+
+main.add_command(finder)
 
 if __name__ == "__main__":
     main()

@@ -94,6 +94,13 @@ class FieldReader:
                 hint = _BOOL_HINT.format(text=node.value)
             elif node.tag == NULL:
                 hint = "値を書いてください。"
+        if not hint:
+            hint = f"{expected}を書いてください。"
+            if expected == "文字列":
+                hint = (
+                    "1 つの文字列として書いてください"
+                    "(複数行の文章は「|」の次の行から字下げして書きます)。"
+                )
         self.report(
             node, field, f"{expected}が必要ですが、{describe(node)} が書かれています。", hint
         )

@@ -8,8 +8,10 @@ fully valid `model.Content`. It never imports mkdocs.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from pathlib import Path
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 import yaml
@@ -83,7 +85,7 @@ class _Run:
 def _yaml_files(run: _Run, folder: Path, rel_folder: str) -> list[Path]:
     """The `.yml` files of a folder, reporting anything else that looks like content."""
     files: list[Path] = []
-    for path in sorted(folder.iterdir()):
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
         if path.name.startswith("."):
             continue
         rel = f"{rel_folder}/{path.name}"
@@ -123,6 +125,8 @@ def _check_unknown_top_level(run: _Run) -> None:
 def _check_duplicate_ids(run: _Run, found: list[tuple[str, Ref]], what: str) -> None:
     """Report ids defined in more than one file (within-file duplicates are the readers' job)."""
     first: dict[str, tuple[str, Ref]] = {}
+    # A file whose name matches the id keeps it; the other file is the one reported.
+    found = sorted(found, key=lambda item: PurePosixPath(item[0]).stem != item[1].value)
     for rel, ref in found:
         if ref.value in first and first[ref.value][0] != rel:
             other_rel, other = first[ref.value]
@@ -151,7 +155,7 @@ def _load_faq(run: _Run, product_ids: set[str] | None) -> tuple[list[Category], 
     question_refs: list[tuple[str, Refs, Question]] = []
     counts: dict[str, list[int]] = {}  # category id -> [published, drafts]
     if faq_dir.is_dir():
-        for folder in sorted(faq_dir.iterdir()):
+        for folder in sorted(faq_dir.iterdir(), key=lambda p: p.name):
             rel_folder = f"faq/{folder.name}"
             if folder.name.startswith("."):
                 continue
@@ -313,9 +317,29 @@ def _check_plan_refs(run: _Run, refs: Refs, plan_codes: set[str]) -> None:
             )
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small node trees are built.
+
+    Loading creates millions of short-lived objects and no reference cycles worth
+    collecting; with the collector running, 10,000 questions load about 2x slower.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_content(root: Path) -> Content:
     """Read and validate the content tree at `root`; raise ContentError listing every problem."""
-    root = Path(root)
+    with _gc_paused():
+        return _load(Path(root))
+
+
+def _load(root: Path) -> Content:
     run = _Run(root)
     if not root.is_dir():
         raise ContentError(

@@ -111,6 +111,18 @@ def read_yaml(path: Path, rel: str, problems: list[Problem]) -> yaml.Node | None
             )
         )
         return None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        problems.append(
+            Problem(
+                rel,
+                line,
+                "",
+                f"YAML に使えない制御文字 (#x{exc.character:04x}) があります。",
+                "テキストエディタで開き、見えない文字を消して UTF-8 で保存し直してください。",
+            )
+        )
+        return None
     except yaml.YAMLError as exc:
         problems.append(
             Problem(rel, 0, "", f"YAML として読めません({exc})。", _DEFAULT_SYNTAX_HINT)

@@ -12,14 +12,19 @@ The model (the rules of the price table, made precise; see also the report of is
   year ``Y``: its full price counts and the years beyond the need are reported.
 - A contract's tickets serve any case of the years it covers, in any split, and expire
   with it. Add-on tickets (kind ``addon``) are bought while a contract runs and serve a
-  case in that year, so a contract segment needs ``ceil(max(0, cases - tickets) / pack)``
-  add-on packs, where ``cases`` is the sum over the years it covers within the need.
-- Spot tickets (kind ``spot``) are bought only in a year without a contract, one pack per
-  case block (``ceil(cases / pack)``); they bring no version-ups.
+  case in that year, so a contract segment needs ``max(0, cases - tickets)`` add-on
+  tickets, where ``cases`` is the sum over the years it covers within the need.
+- Spot tickets (kind ``spot``) are bought only in a year without a contract, one per case;
+  they bring no version-ups. Add-on and spot tickets are sold one by one (as in the
+  table); the finder refuses a table that sells them in packs.
 - A year has minor version-ups when a contract with ``minor_version_up`` covers it, or
   always for a product with ``minor_version_ups_without_contract`` (CMSKITクラウド). When
   version-ups are needed, every year of the need must have them. A customer may also say
   that no contract is wanted: then only years without a contract are allowed.
+- A contract is bought only when it serves a purpose: when version-ups need one, or when
+  the years it covers have cases. (A contract with neither is never cheapest: the same
+  years without a contract cost nothing. Leaving it out keeps pointless alternatives
+  out of the list.)
 - Prices: the tax-excluded total is the sum of the table prices; the tax-included total is
   the sum, line by line, of the table's tax-included unit prices (``PlanTable.tax``), which
   is what a customer adds up from the price table (for whole-thousand prices and 10 % both
@@ -42,7 +47,9 @@ MAX_YEARS = 5
 MAX_CASES = 999  # what the search accepts; the site precomputes 0..PRECOMPUTED_CASES
 DEFAULT_LIMIT = 3
 
-_NO_CONTRACT = -1  # choice index of a year without a contract
+# choice index of a year without a contract: above every contract index, so that a plain
+# sort of (incl, excl, choices) ranks contracts in table order before it
+_NO_CONTRACT = 99
 
 
 class FinderInputError(ValueError):
@@ -91,7 +98,7 @@ class Segment:
     cases: int  # cases expected in the years it covers
     tickets: int  # tickets that come with the contract (0 without one)
     extra_plan: Plan | None  # the add-on (with a contract) or spot plan bought, if any
-    extra_count: int  # packs of `extra_plan` bought
+    extra_count: int  # how many of `extra_plan` are bought
     unused: int  # tickets bought and never used (they expire)
     price_excl: int
     price_incl: int
@@ -161,6 +168,10 @@ class Finder:
         self.contracts = tuple(_compile_contracts(table))
         self.addon = _single(table, PlanKind.ADDON)
         self.spot = _single(table, PlanKind.SPOT)
+        if len(self.contracts) >= _NO_CONTRACT:
+            raise ValueError(f"the finder supports at most {_NO_CONTRACT} contract plans")
+        self._addon_prices = _unit_prices(table, self.addon)
+        self._spot_prices = _unit_prices(table, self.spot)
         self._memo: dict[tuple[tuple[int, ...], bool, bool], tuple[_Entry, ...]] = {}
 
     # --- the search ----------------------------------------------------------------------
@@ -181,7 +192,10 @@ class Finder:
             for index, contract in enumerate(self.contracts):
                 if contract_vu and not contract.plan.minor_version_up:
                     continue
-                cost = self._contract_cost(contract, sum(demands[: contract.years]))
+                cases = sum(demands[: contract.years])
+                if not cases and not contract_vu:
+                    continue  # a contract nobody needs: years without one cost nothing
+                cost = self._contract_cost(contract, cases)
                 if cost is not None:
                     self._extend(candidates, index, cost, demands[contract.years :], contract_vu,
                                  contract_allowed)
@@ -190,7 +204,7 @@ class Finder:
             if cost is not None:
                 self._extend(candidates, _NO_CONTRACT, cost, demands[1:], contract_vu,
                              contract_allowed)
-        candidates.sort(key=_rank)
+        candidates.sort()
         result = tuple(candidates[: self.limit])
         self._memo[key] = result
         return result
@@ -218,19 +232,15 @@ class Finder:
             return None
         incl, excl = contract.price_incl, contract.price_excl
         if packs:
-            assert self.addon is not None
-            incl += packs * self.table.price_incl_tax(self.addon)
-            excl += packs * self.addon.price_excl_tax
+            incl += packs * self._addon_prices[0]
+            excl += packs * self._addon_prices[1]
         return incl, excl
 
     def _spot_cost(self, cases: int) -> tuple[int, int] | None:
         packs = self.spot_packs(cases)
         if packs is None:
             return None
-        if not packs:
-            return 0, 0
-        assert self.spot is not None
-        return packs * self.table.price_incl_tax(self.spot), packs * self.spot.price_excl_tax
+        return packs * self._spot_prices[0], packs * self._spot_prices[1]
 
     def addon_packs(self, tickets: int, cases: int) -> int | None:
         """Add-on packs a contract with `tickets` needs for `cases` (None: none sold)."""
@@ -264,9 +274,9 @@ class Finder:
     def find(self, need: Need) -> Answer:
         """The cheapest options for `need`, or an empty answer with the reason."""
         contract_vu = need.needs_contract_for_version_ups
-        notes = _notes(need)
         if contract_vu and not need.contract_allowed:
-            return Answer(need, (), _reason_no_contract(need), notes)
+            return Answer(need, (), _reason_no_contract(need))
+        notes = _notes(need)
         entries = self.best(
             need.demands, contract_vu=contract_vu, contract_allowed=need.contract_allowed
         )
@@ -341,10 +351,11 @@ def find_options(table: PlanTable, need: Need, *, limit: int = DEFAULT_LIMIT) ->
     return Finder(table, limit=limit).find(need)
 
 
-def _rank(entry: _Entry) -> tuple[int, int, tuple[int, ...]]:
-    incl, excl, choices = entry
-    # contracts in table order first, a year without a contract last
-    return incl, excl, tuple(99 if c == _NO_CONTRACT else c for c in choices)
+def _unit_prices(table: PlanTable, plan: Plan | None) -> tuple[int, int]:
+    """(incl, excl) price of one item of `plan` (0, 0 when the table has none)."""
+    if plan is None:
+        return 0, 0
+    return table.price_incl_tax(plan), plan.price_excl_tax
 
 
 def _compile_contracts(table: PlanTable) -> list[_Contract]:
@@ -369,6 +380,11 @@ def _single(table: PlanTable, kind: PlanKind) -> Plan | None:
     if len(plans) > 1:
         codes = ", ".join(plan.code for plan in plans)
         raise ValueError(f"the finder supports one plan of kind {kind.value}, got {codes}")
+    if plans and plans[0].tickets != 1:
+        raise ValueError(
+            f"plan {plans[0].code}: the finder supports {kind.value} tickets sold one by one, "
+            f"got packs of {plans[0].tickets}"
+        )
     return plans[0] if plans else None
 
 

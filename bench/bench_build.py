@@ -1,0 +1,229 @@
+"""Benchmark: the cmskb plugin's build against plain MkDocs building the same pages.
+
+For each size N the script writes N synthetic FAQ entries (and some news) as YAML next to
+the shipped plans/site/support files, then builds
+
+* **plugin**: the repository's mkdocs.yml, content read from that YAML by the plugin;
+* **plain**: the very pages the plugin generates, written as Markdown files into docs/,
+  built by plain MkDocs + Material with the same theme configuration and no plugin
+  (categories in the nav, questions and news items `not_in_nav`, as the plugin does).
+
+Every build runs in its own subprocess; wall time and peak RSS are measured around it
+(``getrusage(RUSAGE_CHILDREN)`` of a fresh measuring process). Builds alternate and the
+fastest of `--repeat` runs counts, which damps a shared machine's noise.
+
+    .venv/bin/python bench/bench_build.py --sizes 1000 10000 --repeat 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+SHARED_FILES = ("site.yml", "plans.yml", "recommendations.yml", "ticket-examples.yml", "support.yml")
+CATEGORIES = 20
+NEWS = 60
+PRODUCTS = ("cloud", "asp", "webcanvas", "onprem-perpetual", "onprem-annual")
+TOPICS = ("テンプレート", "ユーザー権限", "承認フロー", "バージョンアップ", "Cron設定", "自動リンク",
+          "アクセス解析タグ", "スタイルシート", "メールアドレス", "ソーシャルメディア連携")
+
+TARGET_TIME = 1.10
+TARGET_MEMORY = 1.20
+TARGET_LINEAR = 10.5
+
+
+# --- synthetic content ---------------------------------------------------------------
+
+
+def write_content(target: Path, questions: int, news: int = NEWS) -> None:
+    """Write a content tree with `questions` FAQ entries in CATEGORIES categories."""
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "faq").mkdir(parents=True)
+    (target / "news").mkdir()
+    for name in SHARED_FILES:
+        shutil.copy(ROOT / "content" / name, target / name)
+    lines = ["categories:"]
+    for c in range(CATEGORIES):
+        lines += [f"  - id: cat-{c:02d}", f"    title: カテゴリ{c + 1}の質問",
+                  f"    description: {TOPICS[c % len(TOPICS)]}などについてのご質問です。"]
+        (target / "faq" / f"cat-{c:02d}").mkdir()
+    (target / "faq" / "categories.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for i in range(questions):
+        topic = TOPICS[i % len(TOPICS)]
+        qid = f"q-{i:05d}"
+        related = ", ".join(f"q-{(i + k) % questions:05d}" for k in (1, 7) if questions > 7)
+        text = (
+            f"id: {qid}\n"
+            f"question: {topic}の設定について教えてください(その{i + 1})。\n"
+            "answer: |\n"
+            f"  {topic}は管理画面の「設定」メニューから変更できます。変更したあとは、"
+            "プレビューで表示を確かめてから公開してください。\n"
+            "\n"
+            "  1. 管理画面にログインします。\n"
+            f"  2. 「設定」から「{topic}」を開きます。\n"
+            "  3. 内容を変更して保存します。\n"
+            "\n"
+            "  うまくいかないときは、**サポートチケット**を使って調査をご依頼いただけます。"
+            "詳しくは[料金・プラン](/plans/)をご覧ください。\n"
+            f"products: [{PRODUCTS[i % len(PRODUCTS)]}, {PRODUCTS[(i + 2) % len(PRODUCTS)]}]\n"
+            f"tags: [{topic}, 設定]\n"
+            f"related: [{related}]\n"
+            f"updated: 2026-{i % 12 + 1:02d}-{i % 28 + 1:02d}\n"
+        )
+        path = target / "faq" / f"cat-{i % CATEGORIES:02d}" / f"{qid}.yml"
+        path.write_text(text, encoding="utf-8")
+    for n in range(news):
+        nid = f"news-{n:03d}"
+        (target / "news" / f"{nid}.yml").write_text(
+            f"id: {nid}\ndate: 2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}\n"
+            f"title: お知らせ{n + 1} CMSKIT 5.{n} を公開しました\n"
+            "body: |\n  新しいバージョンを公開しました。変更点はリリースノートをご覧ください。\n"
+            "category: リリース\n",
+            encoding="utf-8",
+        )
+
+
+def write_plugin_project(target: Path) -> Path:
+    """The repository's mkdocs.yml and docs/ (content comes through CMSKB_CONTENT_DIR)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    if (target / "docs").exists():
+        shutil.rmtree(target / "docs")
+    shutil.copytree(ROOT / "docs", target / "docs")
+    return target
+
+
+def write_plain_project(target: Path, content_dir: Path) -> Path:
+    """The plugin's pages as Markdown files, and mkdocs.yml without the plugin."""
+    from cmskb.content.loader import load_content
+    from cmskb.content.render import (
+        PLANS_URI,
+        category_uri,
+        render_pages,
+        render_plans,
+        write_pages,
+    )
+
+    write_plugin_project(target)
+    content = load_content(content_dir)
+    pages = render_pages(content)
+    try:
+        from cmskb.finder.page import finder_assets, finder_markup
+    except ImportError:
+        assets: dict[str, str] = {}
+    else:
+        pages[PLANS_URI] = render_plans(content, finder_markup(content))
+        assets = finder_assets(content)
+    write_pages(pages, target / "docs")
+    write_pages(assets, target / "docs")
+    config = (target / "mkdocs.yml").read_text(encoding="utf-8")
+    config = re.sub(r"\n  - cmskb:\n(?:      .*\n)*", "\n", config)
+    categories = "".join(
+        f"      - {json.dumps(c.title, ensure_ascii=False)}: {category_uri(c.id)}\n"
+        for c in content.categories
+    )
+    config = config.replace("      - faq/index.md\n", "      - faq/index.md\n" + categories, 1)
+    config += "\nnot_in_nav: |\n  /faq/*/index.md\n  /news/*/index.md\n"
+    (target / "mkdocs.yml").write_text(config, encoding="utf-8")
+    return target
+
+
+# --- measuring -----------------------------------------------------------------------
+
+
+def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run `command` under a fresh measuring process: wall seconds and peak RSS (MiB)."""
+    probe = [sys.executable, __file__, "--measure", "--", *command]
+    result = subprocess.run(probe, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"build failed: {' '.join(command)}\n{result.stdout}\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_measured(command: list[str]) -> None:
+    """Child mode: run the command, print its wall time and peak RSS as JSON."""
+    start = time.perf_counter()
+    completed = subprocess.run(command, check=False)
+    wall = time.perf_counter() - start
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"seconds": wall, "peak_mib": peak_kib / 1024}))
+
+
+def build_command(project: Path) -> list[str]:
+    mkdocs = str(Path(sys.executable).with_name("mkdocs"))
+    return [mkdocs, "build", "--strict", "-q", "-f", str(project / "mkdocs.yml"),
+            "-d", str(project / "site")]
+
+
+def bench_size(size: int, repeat: int) -> dict[str, dict[str, float]]:
+    base = OUT / f"n{size}"
+    content_dir = base / "content"
+    write_content(content_dir, size)
+    plugin = write_plugin_project(base / "plugin")
+    plain = write_plain_project(base / "plain", content_dir)
+    env = {**os.environ, "CMSKB_CONTENT_DIR": str(content_dir), "NO_MKDOCS_2_WARNING": "1"}
+    runs: dict[str, list[dict[str, float]]] = {"plugin": [], "plain": []}
+    for _ in range(repeat):
+        for name, project in (("plain", plain), ("plugin", plugin)):
+            runs[name].append(measure(build_command(project), env))
+            print(f"  n={size} {name}: {runs[name][-1]}", flush=True)
+    return {
+        name: {
+            "seconds": min(r["seconds"] for r in results),
+            "peak_mib": min(r["peak_mib"] for r in results),
+            "seconds_max": max(r["seconds"] for r in results),
+        }
+        for name, results in runs.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="keep bench/out/ afterwards")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("command", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        run_measured(args.command)
+        return
+    results = {size: bench_size(size, args.repeat) for size in args.sizes}
+    print()
+    print(f"{'N':>7} {'plain s':>9} {'plugin s':>9} {'time x':>7} "
+          f"{'plain MiB':>10} {'plugin MiB':>11} {'mem x':>6}")
+    for size, r in results.items():
+        time_ratio = r["plugin"]["seconds"] / r["plain"]["seconds"]
+        mem_ratio = r["plugin"]["peak_mib"] / r["plain"]["peak_mib"]
+        print(f"{size:>7} {r['plain']['seconds']:>9.2f} {r['plugin']['seconds']:>9.2f} "
+              f"{time_ratio:>7.3f} {r['plain']['peak_mib']:>10.0f} "
+              f"{r['plugin']['peak_mib']:>11.0f} {mem_ratio:>6.3f}")
+        print(f"{'':>7} time ratio target <= {TARGET_TIME}: "
+              f"{'OK' if time_ratio <= TARGET_TIME else 'MISSED'}; memory ratio target <= "
+              f"{TARGET_MEMORY}: {'OK' if mem_ratio <= TARGET_MEMORY else 'MISSED'}")
+    sizes = sorted(results)
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        linear = results[large]["plugin"]["seconds"] / results[small]["plugin"]["seconds"]
+        allowed = TARGET_LINEAR * large / small / 10
+        print(f"plugin build {large} vs {small} questions: {linear:.2f}x "
+              f"(target <= {allowed:.1f}x): {'OK' if linear <= allowed else 'MISSED'}")
+    if not args.keep:
+        shutil.rmtree(OUT, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,403 @@
+"""`cmskit-forms review ...`: triage from the command line.
+
+Readable output by default, ``--json`` for scripts. Actions are recorded in the history
+under ``--as USERNAME`` or the operating-system user. Passwords come from a hidden prompt
+or from standard input (``--password-stdin``), never from the command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+
+from forms_app import accounts, drafts, export, notify, retention, triage
+from forms_app.db import get_engine
+
+MAX_EXPORT = 100_000
+DAY = click.DateTime(["%Y-%m-%d"])
+
+
+def _config() -> dict[str, Any]:
+    """The app's configuration: the test's object, the running app's, or a fresh app's."""
+    ctx = click.get_current_context()
+    obj = ctx.find_object(dict)
+    if obj is not None and "config" in obj:
+        return obj["config"]
+    from flask import current_app, has_app_context
+    from flask.cli import ScriptInfo
+
+    if has_app_context():
+        return current_app.config
+    info = ctx.find_object(ScriptInfo)
+    if info is not None:  # run as `cmskit-forms review ...` (a FlaskGroup)
+        return info.load_app().config
+    from forms_app import create_app
+
+    return create_app(check_schema=False).config
+
+
+def _engine() -> Engine:
+    return get_engine(_config()["DATABASE_URL"])
+
+
+def _actor(name: str | None) -> str:
+    actor = name or getpass.getuser()
+    try:
+        return triage.check_actor(actor)
+    except triage.InvalidInput as err:
+        raise click.UsageError(f"{err} (--as で指定してください)") from err
+
+
+def _emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        human()
+
+
+def _fail_on_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected errors into a clean message and exit status 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (triage.TriageError, accounts.AccountError, ValueError) as err:
+            raise click.ClickException(str(err)) from err
+
+    return wrapper
+
+
+def _when(value: dt.datetime | None) -> str:
+    if value is None:
+        return "-"
+    jst = dt.timezone(dt.timedelta(hours=9))
+    return triage.as_utc(value).astimezone(jst).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+
+
+def _line(item: dict[str, Any]) -> str:
+    status = triage.STATUS_LABELS.get(item["status"], item["status"])
+    claimed = item["claimed_by"] or "-"
+    title = " ".join(str(item["title"]).split())[:60]
+    return (
+        f"#{item['id']:<5} {item['receipt']}  {_when(item['created_at'])}  "
+        f"{item['form']:<8} {status:<6} 担当:{claimed:<10} {title}"
+    )
+
+
+def register(group: click.Group) -> None:
+    """Add every review command to `group`."""
+    as_option = click.option("--as", "actor", metavar="USERNAME", help="操作者(既定: OSのユーザー)")
+    json_option = click.option("--json", "as_json", is_flag=True, help="JSONで出力")
+
+    @group.command("list")
+    @click.option("--status", "statuses", multiple=True, type=click.Choice(triage.STATUSES))
+    @click.option("--form", type=click.Choice(sorted(triage.FORM_LABELS)))
+    @click.option("--product")
+    @click.option("--from", "created_from", type=DAY, help="受付日(JST)から")
+    @click.option("--to", "created_to", type=DAY, help="受付日(JST)まで")
+    @click.option("--claimed-by", help="担当者(- で未担当)")
+    @click.option("--search", "q", help="件名・本文の検索語")
+    @click.option("--oldest", is_flag=True, help="古い順")
+    @click.option("--page", type=click.IntRange(min=1), default=1)
+    @click.option("--per-page", type=click.IntRange(1, triage.MAX_PER_PAGE), default=50)
+    @json_option
+    @_fail_on_errors
+    def list_cmd(
+        statuses: tuple[str, ...], form: str | None, product: str | None,
+        created_from: dt.datetime | None, created_to: dt.datetime | None,
+        claimed_by: str | None, q: str | None, oldest: bool, page: int, per_page: int,
+        as_json: bool,
+    ) -> None:
+        """List requests with filters."""
+        flt = triage.ListFilter(
+            statuses=statuses, form=form, product=product,
+            created_from=created_from.date() if created_from else None,
+            created_to=created_to.date() if created_to else None,
+            claimed_by=claimed_by, q=q, order="oldest" if oldest else "newest",
+            page=page, per_page=per_page,
+        )
+        result = triage.list_requests(_engine(), flt)
+
+        def human() -> None:
+            for item in result.items:
+                click.echo(_line(item))
+            click.echo(
+                f"{result.total} 件中 {len(result.items)} 件 ({result.page}/{result.pages} ページ)"
+            )
+
+        _emit(
+            {
+                "total": result.total, "page": result.page, "pages": result.pages,
+                "items": [triage.public_view(i) for i in result.items],
+            },
+            as_json, human,
+        )
+
+    @group.command("show")
+    @click.argument("ref")
+    @json_option
+    @_fail_on_errors
+    def show_cmd(ref: str, as_json: bool) -> None:
+        """Show one request (by id or receipt) with its history."""
+        engine = _engine()
+        item = triage.get_request(engine, ref)
+        history = triage.get_history(engine, item["id"])
+
+        def human() -> None:
+            click.echo(_line(item))
+            for key in ("product", "contact_email", "duplicate_of", "published_faq_id"):
+                if item.get(key):
+                    click.echo(f"  {key}: {item[key]}")
+            click.echo(f"  件名: {item['title']}")
+            for key, value in (item.get("fields") or {}).items():
+                click.echo(f"  {key}: {value}")
+            click.echo("履歴:")
+            for h in history:
+                change = h["to_status"] or ""
+                if h["from_status"] and h["from_status"] != h["to_status"]:
+                    change = f"{h['from_status']} -> {h['to_status']}"
+                comment = f"  「{h['comment']}」" if h["comment"] else ""
+                click.echo(
+                    f"  {_when(h['at'])}  {h['actor']:<12} {h['action']:<12} {change}{comment}"
+                )
+
+        _emit(
+            {**triage.public_view(item), "history": [triage.public_view(h) for h in history]},
+            as_json, human,
+        )
+
+    def _done(item_ref: str, message: str, as_json: bool) -> None:
+        item = triage.get_request(_engine(), item_ref)
+        _emit(triage.public_view(item), as_json, lambda: click.echo(message))
+
+    @group.command("claim")
+    @click.argument("ref")
+    @as_option
+    @json_option
+    @_fail_on_errors
+    def claim_cmd(ref: str, actor: str | None, as_json: bool) -> None:
+        """Claim a request (fails if someone else holds it)."""
+        who = _actor(actor)
+        item = triage.get_request(_engine(), ref)
+        triage.claim(_engine(), item["id"], actor=who)
+        _done(str(item["id"]), f"#{item['id']} を {who} さんの担当にしました。", as_json)
+
+    @group.command("release")
+    @click.argument("ref")
+    @as_option
+    @click.option("--force", is_flag=True, help="他の人の担当も解除する")
+    @json_option
+    @_fail_on_errors
+    def release_cmd(ref: str, actor: str | None, force: bool, as_json: bool) -> None:
+        """Release a claim."""
+        who = _actor(actor)
+        item = triage.get_request(_engine(), ref)
+        triage.release(_engine(), item["id"], actor=who, force=force)
+        _done(str(item["id"]), f"#{item['id']} の担当を解除しました。", as_json)
+
+    @group.command("status")
+    @click.argument("ref")
+    @click.argument("new_status", type=click.Choice(triage.STATUSES))
+    @click.option("--comment", default="", help="内部コメント")
+    @click.option("--faq-id", help="published にするときのFAQ ID")
+    @as_option
+    @json_option
+    @_fail_on_errors
+    def status_cmd(
+        ref: str, new_status: str, comment: str, faq_id: str | None, actor: str | None,
+        as_json: bool,
+    ) -> None:
+        """Set the status of a request."""
+        who = _actor(actor)
+        item = triage.get_request(_engine(), ref)
+        triage.set_status(_engine(), item["id"], new_status, actor=who, comment=comment,
+                          faq_id=faq_id)
+        label = triage.STATUS_LABELS[new_status]
+        _done(str(item["id"]), f"#{item['id']} を「{label}」にしました。", as_json)
+
+    @group.command("duplicate")
+    @click.argument("ref")
+    @click.option("--of", "of", required=True, help="重複先(IDまたは受付番号)")
+    @click.option("--comment", default="")
+    @as_option
+    @json_option
+    @_fail_on_errors
+    def duplicate_cmd(ref: str, of: str, comment: str, actor: str | None, as_json: bool) -> None:
+        """Mark a request as a duplicate of another."""
+        who = _actor(actor)
+        item = triage.get_request(_engine(), ref)
+        triage.mark_duplicate(_engine(), item["id"], of=of, actor=who, comment=comment)
+        _done(str(item["id"]), f"#{item['id']} を {of} の重複にしました。", as_json)
+
+    @group.command("publish")
+    @click.argument("ref")
+    @click.option("--faq-id", help="公開したFAQのID(Q&A・マニュアルの要望では必須)")
+    @click.option("--comment", default="")
+    @as_option
+    @json_option
+    @_fail_on_errors
+    def publish_cmd(
+        ref: str, faq_id: str | None, comment: str, actor: str | None, as_json: bool
+    ) -> None:
+        """Mark an accepted request as published."""
+        who = _actor(actor)
+        item = triage.get_request(_engine(), ref)
+        triage.publish(_engine(), item["id"], faq_id=faq_id, actor=who, comment=comment)
+        _done(str(item["id"]), f"#{item['id']} を公開済みにしました。", as_json)
+
+    @group.command("export")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+    @click.option("--status", "statuses", multiple=True, type=click.Choice(triage.STATUSES))
+    @click.option("--form", type=click.Choice(sorted(triage.FORM_LABELS)))
+    @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                  help="出力先ファイル(既定: 標準出力)")
+    @_fail_on_errors
+    def export_cmd(
+        fmt: str, statuses: tuple[str, ...], form: str | None, output: Path | None
+    ) -> None:
+        """Export requests as CSV (formula-safe, UTF-8 with BOM) or JSON."""
+        engine = _engine()
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            flt = triage.ListFilter(statuses=statuses, form=form, order="oldest", page=page,
+                                    per_page=triage.MAX_PER_PAGE)
+            result = triage.list_requests(engine, flt)
+            rows.extend(result.items)
+            if page >= result.pages or len(rows) >= MAX_EXPORT:
+                break
+            page += 1
+        text = export.to_csv(rows) if fmt == "csv" else export.to_json(rows)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+            output.write_text(text, encoding=encoding, newline="")
+            click.echo(f"{len(rows)} 件を {output} に書き出しました。", err=True)
+
+    @group.command("draft-faq")
+    @click.argument("ref")
+    @click.option("--category", help="FAQのカテゴリーID(既定: 対象ページから、なければ先頭)")
+    @click.option("--content-dir", type=click.Path(file_okay=False, path_type=Path))
+    @as_option
+    @json_option
+    @_fail_on_errors
+    def draft_cmd(
+        ref: str, category: str | None, content_dir: Path | None, actor: str | None,
+        as_json: bool,
+    ) -> None:
+        """Write a draft FAQ entry from an accepted docs request."""
+        who = _actor(actor)
+        root = content_dir or Path(_config()["CONTENT_DIR"])
+        made = drafts.write_draft(_engine(), ref, content_dir=root, actor=who, category=category)
+        _emit(
+            {"faq_id": made.faq_id, "category": made.category, "path": str(made.path)},
+            as_json, lambda: click.echo(f"下書きを作りました: {made.path}"),
+        )
+
+    @group.command("add-reviewer")
+    @click.argument("username")
+    @click.option("--password-stdin", is_flag=True, help="パスワードを標準入力の1行目から読む")
+    @_fail_on_errors
+    def add_reviewer_cmd(username: str, password_stdin: bool) -> None:
+        """Create a reviewer account (password from a prompt or stdin)."""
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("パスワード", hide_input=True, confirmation_prompt=True)
+        made = accounts.add_reviewer(_engine(), username, password)
+        click.echo(f"レビュー担当者 {made.username} を追加しました。")
+
+    @group.command("set-password")
+    @click.argument("username")
+    @click.option("--password-stdin", is_flag=True)
+    @_fail_on_errors
+    def set_password_cmd(username: str, password_stdin: bool) -> None:
+        """Change a reviewer's password."""
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("新しいパスワード", hide_input=True, confirmation_prompt=True)
+        accounts.set_password(_engine(), username, password)
+        click.echo(f"{username} のパスワードを変更しました。")
+
+    @group.command("remove-reviewer")
+    @click.argument("username")
+    @_fail_on_errors
+    def remove_reviewer_cmd(username: str) -> None:
+        """Delete a reviewer account."""
+        accounts.remove_reviewer(_engine(), username)
+        click.echo(f"レビュー担当者 {username} を削除しました。")
+
+    @group.command("list-reviewers")
+    @json_option
+    def list_reviewers_cmd(as_json: bool) -> None:
+        """List reviewer accounts."""
+        people = accounts.list_reviewers(_engine())
+        _emit(
+            [{"username": p.username, "active": p.active, "created_at": p.created_at}
+             for p in people],
+            as_json,
+            lambda: [click.echo(f"{p.username}  {_when(p.created_at)}") for p in people]
+            or click.echo("(アカウントはありません)"),
+        )
+
+    @group.command("deliver-notifications")
+    @click.option("--loop", is_flag=True, help="止めるまで繰り返す(ワーカー)")
+    @click.option("--interval", type=click.FloatRange(min=0.5), default=10.0, show_default=True)
+    @json_option
+    @_fail_on_errors
+    def deliver_cmd(loop: bool, interval: float, as_json: bool) -> None:
+        """Send due notifications from the outbox (one pass, or --loop)."""
+        settings = notify.NotifySettings.from_config(_config())
+        while True:
+            report = notify.deliver_due(_engine(), settings)
+            _emit(
+                {"sent": report.sent, "failed": report.failed, "pending": report.pending},
+                as_json,
+                lambda r=report: click.echo(  # type: ignore[misc]
+                    f"送信 {r.sent} 件、失敗 {r.failed} 件、未送信 {r.pending} 件"
+                ),
+            )
+            if not loop:
+                break
+            time.sleep(interval)
+
+    @group.command("purge")
+    @click.option("--older-than", "days", type=click.IntRange(min=1), required=True,
+                  help="最後の変更からの日数")
+    @as_option
+    @json_option
+    @_fail_on_errors
+    def purge_cmd(days: int, actor: str | None, as_json: bool) -> None:
+        """Blank personal data of closed requests older than N days."""
+        report = retention.purge_closed(_engine(), older_than_days=days, actor=_actor(actor))
+        _emit(
+            {"requests": report.requests, "outbox": report.outbox}, as_json,
+            lambda: click.echo(
+                f"{report.requests} 件のリクエストから個人データを削除し、"
+                f"送信済み通知 {report.outbox} 件を消しました。"
+            ),
+        )
+
+    @group.command("forget-email")
+    @click.argument("address")
+    @as_option
+    @json_option
+    @_fail_on_errors
+    def forget_cmd(address: str, actor: str | None, as_json: bool) -> None:
+        """Remove a requester's e-mail address from every request."""
+        count = retention.forget_email(_engine(), address, actor=_actor(actor))
+        _emit({"requests": count}, as_json,
+              lambda: click.echo(f"{count} 件のリクエストからメールアドレスを削除しました。"))

@@ -1,0 +1,306 @@
+"""The reviewers' web view under /forms/review/: login, list, detail and triage actions.
+
+Every page needs a signed-in reviewer (except the login page), every POST carries a CSRF
+token (checked here as well as by the app's CSRFProtect), every page is sent with
+``Cache-Control: no-store``, and everything a customer typed goes through Jinja's
+autoescaping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms import ValidationError
+
+from forms_app import accounts, drafts, triage
+from forms_app.queue import app_engine
+from forms_app.review import auth
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+LOCKED_OUT = (
+    "ログインの失敗が続いたため、しばらくログインできません。時間をおいてお試しください。"
+)
+
+
+def _jst(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return triage.as_utc(value).astimezone(JST).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = auth.current_user()
+        if user is None:
+            return redirect(url_for("review.login", next=request.full_path.rstrip("?")), 303)
+        g.reviewer = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the review area (no open redirect)."""
+    home = url_for("review.index")
+    if not target:
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return home
+    prefix = home.rstrip("/")
+    full = target if target.startswith(request.script_root) else request.script_root + target
+    return full if full.startswith(prefix) else home
+
+
+def _check_csrf() -> None:
+    if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError as err:
+        raise CSRFError(str(err)) from err
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Pragma", "no-cache")
+    return response
+
+
+def _parse_date(name: str, errors: list[str]) -> dt.date | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        errors.append(f"日付は YYYY-MM-DD の形で入力してください: {raw[:20]}")
+        return None
+
+
+def _list_filter(errors: list[str]) -> triage.ListFilter:
+    args = request.args
+    statuses = [s for s in args.getlist("status") if s]
+    page_raw = args.get("page") or "1"
+    page = int(page_raw) if page_raw.isdigit() and len(page_raw) < 7 else 1
+    flt = triage.ListFilter(
+        statuses=[s for s in statuses if s in triage.STATUSES],
+        form=args.get("form") if args.get("form") in triage.FORM_LABELS else None,
+        product=(args.get("product") or "").strip()[:32] or None,
+        created_from=_parse_date("from", errors),
+        created_to=_parse_date("to", errors),
+        claimed_by=(args.get("claimed_by") or "").strip()[:64] or None,
+        q=(args.get("q") or "").strip()[:200] or None,
+        order="oldest" if args.get("order") == "oldest" else "newest",
+        page=max(1, page),
+        per_page=int(current_app.config["REVIEW_PER_PAGE"]),
+    )
+    try:
+        return flt.validate()
+    except triage.InvalidInput as err:
+        errors.append(str(err))
+        return triage.ListFilter(per_page=flt.per_page)
+
+
+def _action(view: Callable[..., Any]) -> Callable[..., Any]:
+    """POST action on one request: run it, flash the outcome, go back to the detail page."""
+
+    @wraps(view)
+    def wrapper(request_id: int) -> Any:
+        try:
+            message = view(request_id)
+            flash(message, "success")
+        except triage.TriageError as err:
+            flash(str(err), "error")
+        except OSError as err:
+            flash(f"ファイルを書けませんでした: {err.strerror}", "error")
+        return redirect(url_for("review.detail", request_id=request_id), 303)
+
+    return login_required(wrapper)
+
+
+def _products() -> list[tuple[str, str]]:
+    try:
+        from forms_app.config import load_site_info
+
+        return list(load_site_info(current_app.config["CONTENT_DIR"]).products)
+    except Exception:  # the list still works without product names
+        return []
+
+
+def _faq_categories() -> list[str]:
+    try:
+        return drafts.categories(Path(current_app.config["CONTENT_DIR"]))
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint(
+        "review",
+        __name__,
+        url_prefix="/review",
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/static",
+    )
+    bp.before_request(_check_csrf)
+    bp.after_request(_no_store)
+
+    @bp.app_template_filter("review_jst")
+    def review_jst(value: dt.datetime | None) -> str:
+        return _jst(value)
+
+    @bp.context_processor
+    def labels() -> dict[str, Any]:
+        return {
+            "csrf_token": generate_csrf,
+            "STATUS_LABELS": triage.STATUS_LABELS,
+            "FORM_LABELS": triage.FORM_LABELS,
+            "ACTION_LABELS": triage.ACTION_LABELS,
+            "reviewer": g.get("reviewer"),
+        }
+
+    @bp.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        error = None
+        status = 200
+        next_url = request.values.get("next", "")
+        if request.method == "POST":
+            username = (request.form.get("username") or "")[:64]
+            password = (request.form.get("password") or "")[:300]
+            if auth.locked_out(username):
+                error = LOCKED_OUT
+                status = 429
+            else:
+                user = accounts.verify(app_engine(), username, password)
+                if user is not None:
+                    auth.sign_in(user)
+                    return redirect(_safe_next(next_url), 303)
+                auth.count_failure(username)
+                error = "ユーザー名またはパスワードが違います。"
+                status = 401
+        elif auth.current_user() is not None:
+            return redirect(url_for("review.index"), 303)
+        return render_template("review/login.html", error=error, next_url=next_url), status
+
+    @bp.route("/logout", methods=["POST"])
+    def logout() -> Any:
+        auth.sign_out()
+        flash("ログアウトしました。", "success")
+        return redirect(url_for("review.login"), 303)
+
+    @bp.route("/")
+    @login_required
+    def index() -> Any:
+        errors: list[str] = []
+        flt = _list_filter(errors)
+        page = triage.list_requests(app_engine(), flt)
+        args = request.args.to_dict(flat=False)
+        args.pop("page", None)
+        return render_template(
+            "review/list.html",
+            page=page,
+            flt=flt,
+            errors=errors,
+            args=args,
+            products=_products(),
+            statuses=triage.STATUSES,
+        )
+
+    @bp.route("/requests/<int:request_id>")
+    @login_required
+    def detail(request_id: int) -> Any:
+        try:
+            item = triage.get_request(app_engine(), request_id)
+        except triage.RequestNotFound:
+            abort(404)
+        history = triage.get_history(app_engine(), request_id)
+        allowed = sorted(triage.TRANSITIONS[item["status"]], key=triage.STATUSES.index)
+        return render_template(
+            "review/detail.html",
+            item=item,
+            history=history,
+            allowed=[s for s in allowed if s not in ("duplicate", "published")],
+            can_duplicate="duplicate" in allowed,
+            can_publish="published" in allowed,
+            can_draft=item["form"] == "docs" and item["status"] == "accepted",
+            categories=_faq_categories(),
+            products=dict(_products()),
+        )
+
+    @bp.route("/requests/<int:request_id>/claim", methods=["POST"])
+    @_action
+    def claim(request_id: int) -> str:
+        triage.claim(app_engine(), request_id, actor=g.reviewer)
+        return "担当になりました。"
+
+    @bp.route("/requests/<int:request_id>/release", methods=["POST"])
+    @_action
+    def release(request_id: int) -> str:
+        triage.release(app_engine(), request_id, actor=g.reviewer)
+        return "担当を外れました。"
+
+    @bp.route("/requests/<int:request_id>/status", methods=["POST"])
+    @_action
+    def set_status(request_id: int) -> str:
+        new = request.form.get("status", "")
+        triage.set_status(
+            app_engine(), request_id, new, actor=g.reviewer,
+            comment=request.form.get("comment", ""),
+        )
+        return f"ステータスを「{triage.STATUS_LABELS.get(new, new)}」にしました。"
+
+    @bp.route("/requests/<int:request_id>/duplicate", methods=["POST"])
+    @_action
+    def duplicate(request_id: int) -> str:
+        triage.mark_duplicate(
+            app_engine(), request_id, of=request.form.get("of", "")[:40], actor=g.reviewer,
+            comment=request.form.get("comment", ""),
+        )
+        return "重複にしました。"
+
+    @bp.route("/requests/<int:request_id>/publish", methods=["POST"])
+    @_action
+    def publish(request_id: int) -> str:
+        triage.publish(
+            app_engine(), request_id, faq_id=request.form.get("faq_id", "")[:80],
+            actor=g.reviewer, comment=request.form.get("comment", ""),
+        )
+        return "公開済みにしました。"
+
+    @bp.route("/requests/<int:request_id>/draft", methods=["POST"])
+    @_action
+    def draft(request_id: int) -> str:
+        category = (request.form.get("category") or "").strip()[:64] or None
+        made = drafts.write_draft(
+            app_engine(), request_id, content_dir=Path(current_app.config["CONTENT_DIR"]),
+            actor=g.reviewer, category=category,
+        )
+        return f"FAQの下書きを作りました: faq/{made.category}/{made.faq_id}.yml"
+
+    return bp
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(create_blueprint())

@@ -1,0 +1,177 @@
+"""`mkdocs build --strict` of a small fixture site and of the shipped content.
+
+Each build runs the real `mkdocs` command in a temporary directory; the assertions read
+the generated HTML, the JSON-LD, the feed and the navigation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import feedparser
+import pytest
+from cmskb.content.loader import load_content
+from cmskb.content.model import Content
+
+ROOT = Path(__file__).resolve().parents[1]
+MKDOCS = Path(sys.executable).with_name("mkdocs")
+FIXTURE = ROOT / "tests" / "fixtures" / "content-min"
+
+pytestmark = pytest.mark.slow
+
+
+def build(project: Path, site: Path, content_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CMSKB_CONTENT_DIR": str(content_dir), "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("SITE_URL", None)
+    return subprocess.run(
+        [str(MKDOCS), "build", "--strict", "-f", str(project / "mkdocs.yml"), "-d", str(site)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=240,
+    )
+
+
+def copy_project(target: Path) -> Path:
+    """mkdocs.yml and docs/ of the repository, copied under `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(ROOT / "docs", target / "docs")
+    return target
+
+
+class NavLinks(HTMLParser):
+    """Collects the hrefs of Material's primary navigation (`md-nav--primary`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "nav" and (self.depth or "md-nav--primary" in (values.get("class") or "")):
+            self.depth += 1
+        elif tag == "a" and self.depth and values.get("href"):
+            self.links.append(values["href"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav" and self.depth:
+            self.depth -= 1
+
+
+def nav_links(html: str) -> list[str]:
+    parser = NavLinks()
+    parser.feed(html)
+    return parser.links
+
+
+def json_ld(html: str) -> list[dict[str, object]]:
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return [json.loads(block) for block in blocks]
+
+
+def check_site(site: Path, content: Content) -> None:
+    """Assertions shared by the fixture build and the shipped-content build."""
+    pages = sorted(site.rglob("*.html"))
+    assert pages
+    for page in pages:
+        head = page.read_text(encoding="utf-8").split("</head>", 1)[0]
+        assert re.search(
+            r'<link rel="alternate" type="application/rss\+xml" [^>]*'
+            r'href="https://support\.cmskit\.example/news/feed\.xml"',
+            head,
+        ), page
+
+    # prices: tax-excluded × 1.10, rounded down, shown as 88,000円
+    plans = (site / "plans" / "index.html").read_text(encoding="utf-8")
+    for plan in content.plans.plans:
+        incl = plan.price_excl_tax * 110 // 100
+        assert f"<strong>{incl:,}円</strong>" in plans, plan.code
+        assert f"{plan.price_excl_tax:,}円" in plans
+
+    # question pages: FAQPage JSON-LD matching the page, kept out of the nav
+    home_nav = nav_links((site / "index.html").read_text(encoding="utf-8"))
+    assert "faq/" in home_nav
+    for category in content.categories:
+        assert f"faq/category/{category.id}/" in home_nav
+        data = json_ld((site / "faq" / "category" / category.id / "index.html").read_text("utf-8"))
+        assert data[0]["@type"] == "FAQPage"
+        names = [e["name"] for e in data[0]["mainEntity"]]  # type: ignore[index]
+        assert names == [q.question for q in content.questions_in(category.id)]
+    for question in content.published_questions:
+        html = (site / "faq" / question.id / "index.html").read_text(encoding="utf-8")
+        (data,) = json_ld(html)
+        assert data["@context"] == "https://schema.org" and data["@type"] == "FAQPage"
+        (entry,) = data["mainEntity"]  # type: ignore[misc]
+        assert entry["@type"] == "Question" and entry["name"] == question.question
+        assert entry["acceptedAnswer"]["@type"] == "Answer"
+        assert entry["acceptedAnswer"]["text"].strip() and entry["acceptedAnswer"]["text"] in html
+        assert f'id="{question.id}"' in html
+        links = nav_links(html)
+        assert not [link for link in links if re.search(r"faq/[a-z0-9-]+/$", link)
+                    and "category" not in link], links
+        assert "../category/" + question.category + "/" in links
+    for home_link in home_nav:
+        assert not any(home_link == f"faq/{q.id}/" for q in content.questions)
+
+    # feed: every news item, absolute links
+    feed = feedparser.parse((site / "news" / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert [e.link for e in feed.entries] == [
+        f"https://support.cmskit.example/news/{n.id}/"
+        for n in sorted(content.news, key=lambda n: (n.date, n.id), reverse=True)
+    ]
+    for item in content.news:
+        assert (site / "news" / item.id / "index.html").is_file()
+
+    # a Japanese 404 page
+    not_found = (site / "404.html").read_text(encoding="utf-8")
+    assert "ページが見つかりません" in not_found and '<html lang="ja"' in not_found
+
+
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_project(tmp_path_factory.mktemp("fixture-project"))
+    site = project / "built"
+    result = build(project, site, FIXTURE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return site
+
+
+def test_fixture_site_builds_strictly(fixture_site: Path) -> None:
+    check_site(fixture_site, load_content(FIXTURE))
+
+
+def test_shipped_content_builds_strictly(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    result = build(ROOT, site, ROOT / "content")
+    assert result.returncode == 0, result.stdout + result.stderr
+    content = load_content(ROOT / "content")
+    check_site(site, content)
+    assert len(content.published_questions) >= 40
+
+
+def test_content_error_stops_the_build_before_writing(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    broken = tmp_path / "content"
+    shutil.copytree(FIXTURE, broken)
+    target = next(sorted((broken / "faq").glob("*/*.yml")).__iter__())
+    lines = target.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "qestion_typo: これは未知のキーです")
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    site = tmp_path / "site"
+    result = build(project, site, broken)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    relative = target.relative_to(broken).as_posix()
+    assert re.search(rf"{re.escape(relative)}:3\b", output), output
+    assert not site.exists()
