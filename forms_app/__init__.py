@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import attempts, review, security, views
 from .config import DEFAULTS, ConfigError, finish, is_development, load_site_info, read_environment
+from .db import is_sqlite
 from .migrations import SchemaError, check_current, migrate
 from .queue import app_engine
 
@@ -68,7 +69,9 @@ def _check_schema(app: Flask) -> None:
         else:
             check_current(engine)
     except sa_exc.OperationalError as exc:
-        # A database that is down now may be back for the first request: serve 503s.
+        if is_sqlite(engine):
+            raise  # a local file that cannot be opened is a setup mistake: say so now
+        # A database server that is down now may be back for the first request: serve 503s.
         log.error("queue database unreachable at start: %s", str(exc).splitlines()[0])
     finally:
         # Keep no connection open across a gunicorn fork (--preload).

@@ -19,7 +19,7 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select
 
 from .db import read_tx, write_tx
 from .schema import failed_attempts
@@ -31,13 +31,33 @@ ATTEMPTS_KEY = "cmskit_forms_attempts"
 class FailedAttempts(Protocol):
     """Counts failed support-ID attempts per client and per ID in a sliding window."""
 
-    def blocked(self, *, client: str, id_key: str) -> bool:
-        """True when the client or the ID has reached its limit."""
+    def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
+        """True when the client or the ID has reached its limit.
+
+        `conn`: an open queue connection to reuse (the database storage reads through it).
+        """
         ...
 
     def record(self, *, client: str, id_key: str) -> None:
         """Count one failed attempt for both the client and the ID."""
         ...
+
+
+def _recent(scope: str, key: str) -> object:
+    return (
+        select(func.count())
+        .select_from(failed_attempts)
+        .where(
+            failed_attempts.c.scope == scope,
+            failed_attempts.c.key == bindparam(key),
+            failed_attempts.c.at > bindparam("since"),
+        )
+        .scalar_subquery()
+    )
+
+
+# Both counts in one statement (served by ix_failed_scope_key_at).
+_COUNT_BOTH = select(_recent("client", "client_key"), _recent("id", "id_key"))
 
 
 class DatabaseAttempts:
@@ -48,23 +68,20 @@ class DatabaseAttempts:
         self._limits = {"client": per_client, "id": per_id}
         self._window = dt.timedelta(seconds=window)
 
-    def _count(self, scope: str, key: str, since: dt.datetime) -> int:
-        with read_tx(self._engine) as conn:
-            return conn.execute(
-                select(func.count())
-                .select_from(failed_attempts)
-                .where(
-                    failed_attempts.c.scope == scope,
-                    failed_attempts.c.key == key,
-                    failed_attempts.c.at > since,
-                )
-            ).scalar_one()
-
-    def blocked(self, *, client: str, id_key: str) -> bool:
+    def _counts(self, conn: Connection, client: str, id_key: str) -> tuple[int, int]:
         since = dt.datetime.now(dt.UTC) - self._window
-        return self._count("client", client, since) >= self._limits["client"] or (
-            self._count("id", id_key, since) >= self._limits["id"]
-        )
+        row = conn.execute(
+            _COUNT_BOTH, {"client_key": client, "id_key": id_key, "since": since}
+        ).one()
+        return row[0], row[1]
+
+    def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
+        if conn is None:
+            with read_tx(self._engine) as own:
+                by_client, by_id = self._counts(own, client, id_key)
+        else:
+            by_client, by_id = self._counts(conn, client, id_key)
+        return by_client >= self._limits["client"] or by_id >= self._limits["id"]
 
     def record(self, *, client: str, id_key: str) -> None:
         now = dt.datetime.now(dt.UTC)
@@ -98,7 +115,7 @@ class RedisAttempts:
             return True
         return not self._strategy.test(self._items[scope], self._prefix, "failed", scope, key)
 
-    def blocked(self, *, client: str, id_key: str) -> bool:
+    def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
         return self._exceeded("client", client) or self._exceeded("id", id_key)
 
     def record(self, *, client: str, id_key: str) -> None:
@@ -143,8 +160,8 @@ class _LazyDatabaseAttempts:
 
         return DatabaseAttempts(app_engine(self._app), **self._options)
 
-    def blocked(self, *, client: str, id_key: str) -> bool:
-        return self._real().blocked(client=client, id_key=id_key)
+    def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
+        return self._real().blocked(client=client, id_key=id_key, conn=conn)
 
     def record(self, *, client: str, id_key: str) -> None:
         self._real().record(client=client, id_key=id_key)

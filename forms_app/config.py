@@ -117,6 +117,7 @@ def finish(config: dict[str, Any], instance_path: Path) -> None:
     for key in REQUIRED_OUTSIDE_DEV:
         config[key] = str(config[key])
     if not config.get("DATABASE_URL"):
+        instance_path.mkdir(parents=True, exist_ok=True)
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'queue.sqlite3'}"
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = not development

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy import exc as sa_exc
 
 from . import notify
@@ -27,6 +27,14 @@ FORMS = ("feedback", "docs")
 # Errors that mean "the database is busy, restarting or unreachable": ask to retry.
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 _RECEIPT_TRIES = 3
+
+
+# Built once: SQLAlchemy then reuses the compiled form (a submit runs these many times).
+_INSERT_REQUEST = requests.insert().returning(requests.c.id)
+_INSERT_HISTORY = request_history.insert()
+_SELECT_STATUS = select(requests.c.status, requests.c.created_at, requests.c.updated_at).where(
+    requests.c.receipt == bindparam("receipt")
+)
 
 
 class QueueUnavailable(RuntimeError):
@@ -79,33 +87,33 @@ def _insert(engine: Engine, item: Submission) -> str:
     now = dt.datetime.now(dt.UTC)
     with write_tx(engine) as conn:
         request_id = conn.execute(
-            requests.insert()
-            .values(
-                receipt=receipt,
-                form=item.form,
-                status="received",
-                product=item.product,
-                title=item.title,
-                body=item.body,
-                fields=dict(item.fields),
-                support_id_hash=item.support_id_hash,
-                contact_email=item.contact_email,
-                client_addr=item.client_addr,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(requests.c.id)
+            _INSERT_REQUEST,
+            {
+                "receipt": receipt,
+                "form": item.form,
+                "status": "received",
+                "product": item.product,
+                "title": item.title,
+                "body": item.body,
+                "fields": dict(item.fields),
+                "support_id_hash": item.support_id_hash,
+                "contact_email": item.contact_email,
+                "client_addr": item.client_addr,
+                "created_at": now,
+                "updated_at": now,
+            },
         ).scalar_one()
         conn.execute(
-            request_history.insert().values(
-                request_id=request_id,
-                at=now,
-                actor="requester",
-                action="submitted",
-                from_status=None,
-                to_status="received",
-                comment="",
-            )
+            _INSERT_HISTORY,
+            {
+                "request_id": request_id,
+                "at": now,
+                "actor": "requester",
+                "action": "submitted",
+                "from_status": None,
+                "to_status": "received",
+                "comment": "",
+            },
         )
         notify.enqueue_new_request(
             conn,
@@ -139,11 +147,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 def public_status(engine: Engine, receipt: str) -> PublicStatus | None:
     """The status of the request with this (canonical) receipt, or None."""
     with unavailable_as_error(), read_tx(engine) as conn:
-        row = conn.execute(
-            select(requests.c.status, requests.c.created_at, requests.c.updated_at).where(
-                requests.c.receipt == receipt
-            )
-        ).first()
+        row = conn.execute(_SELECT_STATUS, {"receipt": receipt}).first()
     if row is None:
         return None
     return PublicStatus(receipt, row.status, _aware(row.created_at), _aware(row.updated_at))

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from .db import read_tx, write_tx
 from .schema import support_ids
@@ -58,17 +58,18 @@ class SupportId:
     expires_on: dt.date
 
 
+_SELECT_BY_HASH = select(
+    support_ids.c.id_hash,
+    support_ids.c.holder_kind,
+    support_ids.c.product,
+    support_ids.c.expires_on,
+    support_ids.c.revoked_at,
+).where(support_ids.c.id_hash == bindparam("id_hash"))
+
+
 def find_valid(conn: Connection, id_hash_hex: str, today: dt.date) -> SupportId | None:
     """The ID with this hash if it exists, is not revoked and has not expired."""
-    row = conn.execute(
-        select(
-            support_ids.c.id_hash,
-            support_ids.c.holder_kind,
-            support_ids.c.product,
-            support_ids.c.expires_on,
-            support_ids.c.revoked_at,
-        ).where(support_ids.c.id_hash == id_hash_hex)
-    ).first()
+    row = conn.execute(_SELECT_BY_HASH, {"id_hash": id_hash_hex}).first()
     if row is None or row.revoked_at is not None or row.expires_on < today:
         return None
     return SupportId(row.id_hash, row.holder_kind, row.product, row.expires_on)

@@ -121,12 +121,13 @@ def _check_support_id(form: RequestForm) -> tuple[support_ids.SupportId | None, 
     client = attempts.client_key(pepper, request.remote_addr)
     counter = attempts.attempts()
     with queue.unavailable_as_error():
-        if counter.blocked(client=client, id_key=digest):
-            field.errors = [BLOCKED]
-            return None, 429
-        found = None
-        if support_ids.is_valid_shape(normalized):
-            with read_tx(queue.app_engine()) as conn:
+        # One read transaction for the attempt counter (when it is in the queue) and the ID.
+        with read_tx(queue.app_engine()) as conn:
+            if counter.blocked(client=client, id_key=digest, conn=conn):
+                field.errors = [BLOCKED]
+                return None, 429
+            found = None
+            if support_ids.is_valid_shape(normalized):
                 found = support_ids.find_valid(conn, digest, _today())
         if found is None:
             counter.record(client=client, id_key=digest)

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from cmskb.cli import main
 
 EXAMPLE = ["finder", "--product", "onprem-perpetual", "--version-ups", "--years", "3",

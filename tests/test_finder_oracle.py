@@ -12,7 +12,6 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
-
 from cmskb.content.model import (
     Audience,
     Plan,

@@ -7,13 +7,13 @@ import random
 from html.parser import HTMLParser
 
 import pytest
-
 from cmskb.content.loader import load_content
 from cmskb.finder.explain import describe_segment
 from cmskb.finder.page import (
     DATA_PATH,
     PRECOMPUTED_CASES,
     SCRIPT_PATH,
+    STYLE_PATH,
     finder_assets,
     finder_data,
     finder_markup,
@@ -35,7 +35,7 @@ class _Tags(HTMLParser):
 
     def handle_starttag(self, tag, attrs) -> None:
         self.tags.append((tag, dict(attrs)))
-        if tag not in {"input", "br"}:
+        if tag not in {"input", "br", "link"}:
             self.stack.append(tag)
 
     def handle_endtag(self, tag) -> None:
@@ -68,10 +68,15 @@ def test_markup_is_an_accessible_japanese_form(content) -> None:
     products = [attrs["value"] for tag, attrs in tags if tag == "option"][: len(
         content.site.products)]
     assert products == [p.id for p in content.site.products]
-    numbers = [attrs for tag, attrs in tags if tag == "input" and attrs["type"] == "number"]
-    assert {a["max"] for a in numbers} == {str(PRECOMPUTED_CASES)}
+    counts = [attrs for tag, attrs in tags if attrs.get("id") in {"pf-first-year",
+                                                                  "pf-later-years"}]
+    assert all(a["inputmode"] == "numeric" and a["aria-describedby"] == "pf-cases-hint"
+               for a in counts)
+    assert f"0〜{PRECOMPUTED_CASES}件" in markup
     script = next(attrs for tag, attrs in tags if tag == "script")
     assert script["src"] == "../" + SCRIPT_PATH and "defer" in script
+    style = next(attrs for tag, attrs in tags if tag == "link")
+    assert (style["rel"], style["href"]) == ("stylesheet", "../" + STYLE_PATH)
     links = {attrs["href"] for tag, attrs in tags if tag == "a"}
     assert links == {"#price-table", "guide/"}
     assert "<noscript>" in markup and "料金表" in "".join(parser.text)
@@ -144,7 +149,7 @@ def test_small_precomputation_answers_every_need_like_the_search(content) -> Non
 
 def test_shipped_json_answers_like_the_search(content) -> None:
     assets = finder_assets(content)
-    assert set(assets) == {DATA_PATH, SCRIPT_PATH}
+    assert set(assets) == {DATA_PATH, SCRIPT_PATH, STYLE_PATH}
     data = json.loads(assets[DATA_PATH])
     assert (data["maxCases"], data["maxYears"]) == (PRECOMPUTED_CASES, 5)
     finder = Finder(content.plans)

@@ -8,6 +8,9 @@ C 240,000/30, D 2 years 300,000/40, E 3 years 420,000/60, F 5 years 520,000/80, 
 from __future__ import annotations
 
 import pytest
+from cmskb.content.loader import load_content
+from cmskb.content.model import PlanKind, Product, Rounding
+from cmskb.finder.search import Finder, FinderInputError, Need, find_options
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_finder_oracle import (
@@ -19,10 +22,6 @@ from test_finder_oracle import (
     make_table,
     seed_table,
 )
-
-from cmskb.content.loader import load_content
-from cmskb.content.model import PlanKind, Product, Rounding
-from cmskb.finder.search import Finder, FinderInputError, Need, find_options
 
 TABLE = seed_table()
 

@@ -20,11 +20,11 @@ from forms_app.receipts import ALPHABET, new_receipt, parse_receipt
 from forms_app.schema import SCHEMA_VERSION, request_history, requests
 from forms_app.testing import (
     add_support_id,
+    config_for,
     engine_of,
     feedback_data,
     make_app,
     submit_many,
-    config_for,
 )
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

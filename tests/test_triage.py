@@ -169,7 +169,7 @@ def _set_created(engine: Engine, request_id: int, when: dt.datetime) -> None:
 
 def test_listing_filters_order_and_pages(engine: Engine) -> None:
     jst = dt.timezone(dt.timedelta(hours=9))
-    a = add_request(engine, title="ログインできない", body="パスワード 100% 正しい", product="cloud")
+    a = add_request(engine, title="ログインできない", body="パスワード 100% 正しい")
     b = add_request(engine, form="docs", title="FAQ追加の要望", body="a_b を説明して",
                     product="asp")
     c = add_request(engine, title="表示が崩れる", body="スマホで崩れます", product="cloud")

@@ -22,6 +22,7 @@ from .search import MAX_YEARS, Finder, Need, Segment
 PRECOMPUTED_CASES = 60
 DATA_PATH = "assets/plan-finder.json"
 SCRIPT_PATH = "assets/plan-finder.js"
+STYLE_PATH = "assets/plan-finder.css"
 # relative to the plans page (/plans/), so the site also works under a sub-path
 _FROM_PLANS_PAGE = "../"
 DATA_VERSION = 1
@@ -46,9 +47,15 @@ def finder_markup(content: Content) -> str:
         f'<option value="{y}"{" selected" if y == 3 else ""}>{y}年</option>'
         for y in range(1, MAX_YEARS + 1)
     )
-    cases = f'min="0" max="{PRECOMPUTED_CASES}" step="1" inputmode="numeric" required'
+    # text, not number: a number input drops the full-width digits a Japanese IME types
+    cases = (
+        'inputmode="numeric" pattern="[0-9０-９]{1,3}" maxlength="3" autocomplete="off" '
+        'required aria-describedby="pf-cases-hint"'
+    )
     lines = [
         f'<div id="plan-finder" class="kb-finder" data-src="{_FROM_PLANS_PAGE}{DATA_PATH}">',
+        # a stylesheet link is allowed in the body (body-ok); the theme's CSS stays untouched
+        f'<link rel="stylesheet" href="{_FROM_PLANS_PAGE}{STYLE_PATH}">',
         '<form id="pf-form" class="kb-finder__form" hidden novalidate>',
         '<p id="pf-intro">ライセンスと、チケットを使うお問い合わせ・ご依頼の見込み件数を入れると、'
         "条件を満たす購入の組み合わせを安い順に表示します(1件につき1チケットを使います)。</p>",
@@ -68,14 +75,14 @@ def finder_markup(content: Content) -> str:
         "</fieldset>",
         '<p class="kb-finder__field"><label for="pf-years">検討する期間</label> '
         f'<select id="pf-years" name="years">{years}</select></p>',
-        '<fieldset id="pf-cases" aria-describedby="pf-cases-hint">'
+        '<fieldset id="pf-cases">'
         "<legend>チケットを使う見込みの件数</legend>",
         '<p class="kb-finder__field"><label for="pf-first-year">1年目(件)</label> '
-        f'<input type="number" id="pf-first-year" name="first_year" value="10" {cases}></p>',
+        f'<input type="text" id="pf-first-year" name="first_year" value="10" {cases}></p>',
         '<p class="kb-finder__field"><label for="pf-later-years">2年目以降の1年あたり(件)</label> '
-        f'<input type="number" id="pf-later-years" name="later_years" value="5" {cases}></p>',
-        f'<p id="pf-cases-hint">それぞれ0〜{PRECOMPUTED_CASES}件の整数で入力してください。'
-        "期間が1年のときは2年目以降の件数は使いません。</p>",
+        f'<input type="text" id="pf-later-years" name="later_years" value="5" {cases}></p>',
+        f'<p id="pf-cases-hint">それぞれ0〜{PRECOMPUTED_CASES}件の整数で入力してください'
+        "(1件につき1チケット)。期間が1年のときは2年目以降の件数は使いません。</p>",
         "</fieldset>",
         '<p><button type="submit" id="pf-submit" class="md-button md-button--primary">'
         "プランを探す</button></p>",
@@ -92,9 +99,13 @@ def finder_markup(content: Content) -> str:
 
 
 def finder_assets(content: Content) -> dict[str, str]:
-    """Site-relative path -> text of the finder's files (the JSON data and the script)."""
-    script = resources.files(__package__).joinpath("assets", "plan-finder.js").read_text("utf-8")
-    return {DATA_PATH: finder_json(content), SCRIPT_PATH: script}
+    """Site-relative path -> text of the finder's files (JSON data, script, stylesheet)."""
+    files = resources.files(__package__).joinpath("assets")
+    return {
+        DATA_PATH: finder_json(content),
+        SCRIPT_PATH: files.joinpath("plan-finder.js").read_text("utf-8"),
+        STYLE_PATH: files.joinpath("plan-finder.css").read_text("utf-8"),
+    }
 
 
 def finder_json(content: Content, *, max_cases: int = PRECOMPUTED_CASES) -> str:

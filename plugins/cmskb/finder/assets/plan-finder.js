@@ -60,8 +60,9 @@
       var li = el("li");
       var head = el("p");
       head.appendChild(el("strong", s[0] + ": "));
-      head.appendChild(document.createTextNode(s[1] + "(" + s[2] + ")"));
+      head.appendChild(document.createTextNode(s[1]));
       li.appendChild(head);
+      li.appendChild(el("p", "料金: " + s[2]));
       li.appendChild(el("p", s[3]));
       list.appendChild(li);
     });

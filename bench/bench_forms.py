@@ -1,0 +1,233 @@
+"""Full submit vs no-op POST under gunicorn with 2 workers (not a test; prints figures).
+
+Usage: .venv/bin/python bench/bench_forms.py [--clients 8] [--seconds 8] [--rounds 2]
+
+Starts the forms sidecar under gunicorn (2 gthread workers, SQLite queue in a temporary
+folder, production settings with CSRF on and the submit rate limit raised), then drives it
+with one load tool, a threaded HTTP/1.1 client (http.client, one keep-alive connection and
+one session cookie per client). Each client GETs the form once for its CSRF token, then:
+
+* no-op phase: POSTs the same form body to ``/forms/_bench/noop`` (BENCH only: no CSRF,
+  no validation, no database),
+* submit phase: POSTs it to ``/forms/feedback/`` (CSRF, validation, support-ID lookup
+  with the failed-attempt check, durable insert of request + history + outbox hook).
+
+Phases alternate (no-op, submit, no-op, submit, ...) so both see the same machine load.
+Prints requests/s, p50/p99 latency and the ratio, then checks that every acknowledged
+submit (303 with its receipt in the signed session) is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask.json.tag import TaggedJSONSerializer
+from itsdangerous import URLSafeTimedSerializer
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+SECRET = "bench-secret-key-" + "x" * 32
+PEPPER = "bench-pepper-" + "y" * 32
+COOKIE = "cmskit_forms_session"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def session_reader() -> URLSafeTimedSerializer:
+    """Reads Flask's signed session cookie (same settings as SecureCookieSessionInterface)."""
+    return URLSafeTimedSerializer(
+        SECRET,
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[int, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Client:
+    """One browser: a keep-alive connection, a session cookie and a CSRF token."""
+
+    def __init__(self, port: int, support_id: str, n: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookie = ""
+        self.n = n
+        html = self.request("GET", "/forms/feedback/")[1]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        assert token, "no CSRF token on the form"
+        self.body_fields = {
+            "csrf_token": token.group(1),
+            "support_id": support_id,
+            "contact_email": "",
+            "website": "",
+            "kind": "problem",
+            "product": "cloud",
+            "version": "7.2.1",
+            "description": "記事一覧で並び順を変更して保存しても、元の順番に戻ります。" * 3,
+            "steps": "1. 記事一覧を開く\n2. 並び順を変える\n3. 保存する",
+            "expected": "変更した並び順で表示される",
+            "actual": "元の並び順に戻る",
+            "environment": "Chrome 130 / Windows 11",
+        }
+        self.sent = 0
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
+        headers = {"Cookie": f"{COOKIE}={self.cookie}"} if self.cookie else {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar = SimpleCookie(header)
+            if COOKIE in jar:
+                self.cookie = jar[COOKIE].value
+        return response.status, text
+
+    def body(self) -> bytes:
+        self.sent += 1
+        fields = dict(self.body_fields, title=f"ベンチ {self.n}-{self.sent}")
+        return urlencode(fields).encode()
+
+
+def run_phase(clients: list[Client], path: str, seconds: float, phase: Phase,
+              acknowledged: list[str] | None) -> None:
+    reader = session_reader()
+    deadline = time.perf_counter() + seconds
+
+    def work(client: Client) -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, _ = client.request("POST", path, client.body())
+            took = time.perf_counter() - started
+            ok = status == 204 if acknowledged is None else status == 303
+            with phase.lock:
+                if ok:
+                    phase.latencies.append(took)
+                else:
+                    phase.errors[status] = phase.errors.get(status, 0) + 1
+            if ok and acknowledged is not None:
+                receipt = reader.loads(client.cookie)["receipt"]
+                with phase.lock:
+                    acknowledged.append(receipt)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    phase.elapsed += time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per phase")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:
+        db = Path(tmp) / "queue.sqlite3"
+        env = dict(
+            os.environ,
+            CMSKIT_FORMS_ENV="production",
+            CMSKIT_FORMS_SECRET_KEY=SECRET,
+            CMSKIT_FORMS_SUPPORT_ID_PEPPER=PEPPER,
+            CMSKIT_FORMS_INSTANCE_PATH=tmp,
+            CMSKIT_FORMS_DATABASE_URL=f"sqlite:///{db}",
+            CMSKIT_FORMS_SESSION_COOKIE_SECURE="false",
+            CMSKIT_FORMS_SUBMIT_RATE_LIMIT="1000000 per minute",
+            CMSKIT_FORMS_BENCH="true",
+        )
+        cli = str(VENV_BIN / "cmskit-forms")
+        subprocess.run([cli, "migrate"], env=env, check=True, capture_output=True)
+        support_id = subprocess.run(
+            [cli, "demo-id"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread",
+                "--threads", "2", "--bind", f"127.0.0.1:{port}", "--env", "SCRIPT_NAME=/forms",
+                "--log-level", "warning", "forms_app:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                        "GET", "/forms/healthz"
+                    )
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            time.sleep(1.0)  # let both workers boot
+            clients = [Client(port, support_id, n) for n in range(args.clients)]
+            noop, submit = Phase("no-op POST"), Phase("full submit")
+            acknowledged: list[str] = []
+            for _ in range(args.rounds):
+                run_phase(clients, "/forms/_bench/noop", args.seconds, noop, None)
+                run_phase(clients, "/forms/feedback/", args.seconds, submit, acknowledged)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+        print(f"gunicorn 2 workers (gthread x2), {args.clients} clients, "
+              f"{args.rounds} x {args.seconds:.0f} s per phase, SQLite queue")
+        rates = {}
+        for phase in (noop, submit):
+            rates[phase.name] = len(phase.latencies) / phase.elapsed
+            print(f"  {phase.name:12} {rates[phase.name]:8.1f} req/s   "
+                  f"p50 {percentile(phase.latencies, 0.50):6.1f} ms   "
+                  f"p99 {percentile(phase.latencies, 0.99):6.1f} ms   "
+                  f"n={len(phase.latencies)} errors={phase.errors or 0}")
+        ratio = rates["full submit"] / rates["no-op POST"]
+        print(f"  ratio submit / no-op: {ratio:.2f} (target >= 0.5)")
+
+        with sqlite3.connect(db) as conn:
+            stored = [r[0] for r in conn.execute("SELECT receipt FROM requests")]
+        missing = set(acknowledged) - set(stored)
+        duplicates = len(stored) - len(set(stored))
+        extra = set(stored) - set(acknowledged)
+        print(f"  acknowledged {len(acknowledged)}, stored {len(stored)}, "
+              f"missing {len(missing)}, duplicates {duplicates}, unacknowledged {len(extra)}")
+        ok = not missing and not duplicates and len(set(acknowledged)) == len(acknowledged)
+        return 0 if ok and ratio >= 0.5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Notifications: outbox rows written by the real submit, delivered to a real SMTP sink and a
+real HTTP receiver that fail at first, retried with backoff, never lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from aiosmtpd.controller import Controller
+from review_helpers import add_request
+from sqlalchemy import Engine
+
+from forms_app import notify
+from forms_app.testing import engine_of, make_app
+
+
+class FlakySmtpHandler:
+    """aiosmtpd handler: answers 451 to the first `failures` messages, then keeps them."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.tries = 0
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.tries += 1
+        if self.tries <= self.failures:
+            return "451 4.3.0 Try again later"
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+class FlakyReceiver(BaseHTTPRequestHandler):
+    failures = 0
+    tries = 0
+    bodies: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        cls = type(self)
+        cls.tries += 1
+        if cls.tries <= cls.failures:
+            self.send_response(500)
+            self.end_headers()
+            return
+        cls.bodies.append((dict(self.headers.items()), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[FlakySmtpHandler, int]]:
+    handler = FlakySmtpHandler(failures=2)
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[tuple[type[FlakyReceiver], int]]:
+    receiver = type("Receiver", (FlakyReceiver,), {"failures": 2, "tries": 0, "bodies": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver, server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _app_config(smtp_port: int, http_port: int) -> dict[str, Any]:
+    return {
+        "NOTIFY_SMTP_HOST": "127.0.0.1",
+        "NOTIFY_SMTP_PORT": smtp_port,
+        "NOTIFY_EMAIL_TO": "team@example.com, lead@example.com",
+        "NOTIFY_EMAIL_FROM": "forms@example.com",
+        "NOTIFY_WEBHOOK_URL": f"http://127.0.0.1:{http_port}/hook",
+        "NOTIFY_WEBHOOK_SECRET": "hook-secret",
+        "NOTIFY_REVIEW_URL": "https://support.example.com/forms/review/",
+        "NOTIFY_TIMEOUT": 5,
+    }
+
+
+def test_retried_with_backoff_until_the_receivers_accept(
+    tmp_path: Path,
+    smtp_sink: tuple[FlakySmtpHandler, int],
+    http_receiver: tuple[type[FlakyReceiver], int],
+) -> None:
+    handler, smtp_port = smtp_sink
+    receiver, http_port = http_receiver
+    app = make_app(tmp_path, **_app_config(smtp_port, http_port))
+    engine = engine_of(app)
+    with app.app_context():
+        item = add_request(engine, title="新機能の要望\r\nBcc: evil@example.com")
+        settings = notify.current_settings()
+    rows = notify.outbox_rows(engine)
+    assert sorted(r["channel"] for r in rows) == ["email", "webhook"]
+    assert "contact_email" not in json.dumps([r["payload"] for r in rows])
+
+    t0 = dt.datetime.now(dt.UTC)
+    first = notify.deliver_due(engine, settings, now=t0)
+    assert (first.sent, first.failed, first.pending) == (0, 2, 2)
+    assert all(r["attempts"] == 1 and r["last_error"] for r in notify.outbox_rows(engine))
+    # Not due yet: nothing is tried before the backoff has passed.
+    early = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=20))
+    assert (early.sent, early.failed) == (0, 0)
+    second = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=31))
+    assert (second.sent, second.failed, second.pending) == (0, 2, 2)
+    # Second failure: the wait doubled to 60 s.
+    not_yet = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=80))
+    assert (not_yet.sent, not_yet.failed) == (0, 0)
+    third = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=95))
+    assert (third.sent, third.failed, third.pending) == (2, 0, 0)
+    again = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(days=1))
+    assert (again.sent, again.failed) == (0, 0)
+
+    assert handler.tries == 3 and len(handler.messages) == 1
+    mail = handler.messages[0].decode("utf-8", "replace")
+    assert "team@example.com" in mail and "Bcc: evil" not in mail.split("\r\n\r\n")[0]
+    assert receiver.tries == 3 and len(receiver.bodies) == 1
+    headers, body = receiver.bodies[0]
+    data = json.loads(body)
+    assert data["receipt"] == item["receipt"] and data["event"] == "request.created"
+    assert data["url"] == f"https://support.example.com/forms/review/requests/{item['id']}"
+    expected = hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Cmskit-Signature"] == f"sha256={expected}"
+    assert all(r["sent_at"] is not None for r in notify.outbox_rows(engine))
+
+
+def test_dead_receiver_never_blocks_a_submission_and_keeps_the_message(tmp_path: Path) -> None:
+    dead = _free_port()  # nothing listens there
+    app = make_app(tmp_path, **_app_config(dead, dead))
+    engine = engine_of(app)
+    with app.app_context():
+        item = add_request(engine)
+        settings = notify.current_settings()
+    assert item["status"] == "received"
+    t = dt.datetime.now(dt.UTC)
+    for attempt in range(1, 5):
+        report = notify.deliver_due(engine, settings, now=t)
+        assert (report.sent, report.failed, report.pending) == (0, 2, 2)
+        t += notify.backoff(attempt) + dt.timedelta(seconds=1)
+    rows = notify.outbox_rows(engine)
+    assert [r["attempts"] for r in rows] == [4, 4]
+    assert all("Connection refused" in r["last_error"] or "refused" in r["last_error"].lower()
+               for r in rows)
+
+
+def test_nothing_queued_when_not_configured(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    with app.app_context():
+        add_request(engine_of(app))
+    assert notify.outbox_rows(engine_of(app)) == []
+
+
+def test_a_leased_row_is_not_sent_twice(tmp_path: Path) -> None:
+    app = make_app(tmp_path, NOTIFY_WEBHOOK_URL="http://127.0.0.1:9/")
+    engine: Engine = engine_of(app)
+    with app.app_context():
+        add_request(engine)
+    now = dt.datetime.now(dt.UTC)
+    first = notify._lease_due(engine, now, 10)
+    second = notify._lease_due(engine, now, 10)
+    assert len(first) == 1 and second == []
+    # After the lease runs out (a worker died), the row is due again.
+    assert len(notify._lease_due(engine, now + dt.timedelta(seconds=notify.LEASE + 1), 10)) == 1
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    waits = [notify.backoff(n).total_seconds() for n in range(1, 6)]
+    assert waits == [30, 60, 120, 240, 480]
+    assert notify.backoff(40).total_seconds() == notify.BACKOFF_CAP
+
+
+def test_bad_webhook_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="http"):
+        notify.NotifySettings.from_config({"NOTIFY_WEBHOOK_URL": "file:///etc/passwd"})
