@@ -59,23 +59,30 @@ def plan_anchor(code: str) -> str:
 
 # --- escaping and formatting filters -------------------------------------------------
 
-# Characters Python-Markdown accepts after a backslash (with the tables extension's "|").
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
-_HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
-_HTML_RE = re.compile(r'[&<>"]')
+# Characters Python-Markdown accepts after a backslash (with the tables extension's "|"),
+# and the HTML specials, escaped in one pass.
+_MD_ESCAPES = str.maketrans(
+    {ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|"}
+    | {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+)
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 # Japanese and full-width characters: a line break between two of them is not a space.
 _WIDE = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
 _WIDE_GAP = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}])")
+_SPACE = re.compile(r"\s")
 
 
 def one_line(text: str) -> str:
     """Join lines into one, without the space YAML folding puts between Japanese words."""
-    return _WIDE_GAP.sub("", " ".join(str(text).split()))
+    text = str(text)
+    if not _SPACE.search(text):
+        return text
+    return _WIDE_GAP.sub("", " ".join(text.split()))
 
 
 def escape_html(text: str) -> str:
     """Escape text for HTML content and double-quoted attributes."""
-    return _HTML_RE.sub(lambda m: _HTML_SPECIAL[m.group()], text)
+    return str(text).translate(_HTML_ESCAPES)
 
 
 def escape_md(text: str) -> str:
@@ -84,9 +91,7 @@ def escape_md(text: str) -> str:
     HTML specials become entities, Markdown specials get a backslash, and line breaks
     become spaces so that the text cannot start a new block.
     """
-    text = one_line(text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-    return _MD_SPECIAL.sub(r"\\\1", text.replace(">", "&gt;"))
+    return one_line(text).translate(_MD_ESCAPES)
 
 
 def yen(amount: int | Decimal) -> str:
@@ -99,14 +104,22 @@ def date_ja(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+_FENCE = re.compile(r"```.*?```", re.S)
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_MARK = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s*|>\s?|[-*+]\s+|\d+\.\s+)")
+_EMPHASIS = re.compile(r"[*_`]+")
+
+
 def plain_text(markdown: str) -> str:
-    """A short plain-text rendering of Markdown for descriptions and JSON-LD excerpts."""
-    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    text = re.sub(r"(?m)^\s{0,3}(?:#{1,6}\s*|>\s?|[-*+]\s+|\d+\.\s+)", "", text)
-    text = re.sub(r"[*_`]+", "", text)
+    """A plain-text rendering of Markdown for descriptions, the feed and JSON-LD."""
+    text = _FENCE.sub(" ", markdown) if "```" in markdown else markdown
+    if "](" in text:
+        text = _LINK.sub(lambda m: m.group(1), text)
+    if "<" in text:
+        text = _TAG.sub("", text)
+    text = _BLOCK_MARK.sub("", text)
+    text = _EMPHASIS.sub("", text)
     return one_line(text)
 
 
@@ -129,16 +142,20 @@ def localize_links(markdown: str, page_uri: str, keep_prefix: str = "/forms/") -
     """
     if "](/" not in markdown:
         return markdown
-    here = posixpath.dirname(page_uri)
+    here = posixpath.dirname(page_uri) or "."
 
     def relative(match: re.Match[str]) -> str:
         path, anchor, title = match.group(1), match.group(2) or "", match.group(3) or ""
         if ("/" + path).startswith(keep_prefix):
             return match.group(0)
-        target = posixpath.relpath(path + "index.md", here or ".")
-        return f"]({target}{anchor}{title})"
+        return f"]({_relpath(path + 'index.md', here)}{anchor}{title})"
 
     return _SITE_LINK.sub(relative, markdown)
+
+
+@cache
+def _relpath(target: str, start: str) -> str:
+    return posixpath.relpath(target, start)
 
 
 def front_matter(title: str, description: str) -> str:
@@ -212,6 +229,7 @@ def render_pages(content: Content) -> dict[str, str]:
         pages[category_uri(category.id)] = _render_category(category, by_category[category.id])
     render_question = _template("question.md.j2")
     forms = content.site.forms.base
+    crumbs = {c.id: _question_breadcrumbs(c) for c in content.categories}
     product_names = {p.id: p.name for p in content.site.products}
     for question in published.values():
         uri = question_uri(question.id)
@@ -219,6 +237,7 @@ def render_pages(content: Content) -> dict[str, str]:
             q=question,
             answer=localize_links(question.answer, uri, forms),
             category=categories[question.category],
+            breadcrumbs=crumbs[question.category],
             products=[product_names[p] for p in question.products],
             related=[published[r] for r in question.related if r in published],
             description=summary(question.answer),
@@ -354,6 +373,13 @@ def _render_guide(content: Content) -> str:
     return _template("guide.md.j2")(
         cases=cases, plan_anchor=plan_anchor, front_matter=front_matter
     )
+
+
+def _question_breadcrumbs(category: Category) -> str:
+    """The breadcrumbs of a question page (the same for every question of a category)."""
+    macros = _environment().get_template("_macros.md.j2").module
+    trail = [("よくあるご質問", FAQ_INDEX_URI), (category.title, category_uri(category.id))]
+    return str(macros.breadcrumbs("../../", trail))  # type: ignore[attr-defined]
 
 
 def _with_counts(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .search import Answer, Option, Segment
+from .search import Answer, Segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +79,6 @@ def _describe_year_without_contract(segment: Segment, period: str, price: str) -
         f"(有効期限は購入から{spot.validity_label}、マイナーバージョンアップは付きません)。"
     )
     return SegmentText(period, f"{spot.name}({spot.code})×{segment.extra_count}", price, why)
-
-
-def option_summary(option: Option) -> str:
-    """One line: what to buy, in order."""
-    parts = []
-    for segment in option.segments:
-        text = describe_segment(segment)
-        parts.append(f"{text.period}: {text.purchase}")
-    return " → ".join(parts)
 
 
 def answer_text(answer: Answer) -> str:

@@ -3,10 +3,13 @@
 `finder_assets(content)` runs the exact search over the whole input range (every product,
 version-ups needed or not, contract allowed or not, 1-5 years, 0-60 cases in the first
 and in each later year) and writes the answers as a compact JSON file; the small script
-`assets/plan-finder.js` only looks answers up and shows them. Inputs that give the same
-answer share it: products differ only in whether version-ups need a contract, and with
-one year the later-year count does not matter. Segments, options and option lists are
-each stored once and referred to by index.
+`assets/plan-finder.js` only looks answers up and shows them: it holds no rule of the
+price table. Inputs that give the same answer share it: products differ only in whether
+version-ups need a contract, and with one year the later-year count does not matter.
+Each answer is an index into a table of answer lists (purchase schedules); the Japanese
+text and the figures of each step of a schedule are stored once, keyed by plan, start
+year, years and case count. The script adds up the year counts to find a step's key and
+adds up the steps' figures for an option's totals; everything else is looked up.
 """
 
 from __future__ import annotations

@@ -56,6 +56,10 @@ class FinderInputError(ValueError):
     """A need the finder cannot take; the message is Japanese, for the person asking."""
 
 
+class FinderTableError(ValueError):
+    """A price table the finder's model cannot express; Japanese, for the editors."""
+
+
 @dataclass(frozen=True, slots=True)
 class Need:
     """What the customer needs."""
@@ -169,7 +173,9 @@ class Finder:
         self.addon = _single(table, PlanKind.ADDON)
         self.spot = _single(table, PlanKind.SPOT)
         if len(self.contracts) >= _NO_CONTRACT:
-            raise ValueError(f"the finder supports at most {_NO_CONTRACT} contract plans")
+            raise FinderTableError(
+                f"plans.yml: プラン診断が扱える契約プランは{_NO_CONTRACT - 1}件までです。"
+            )
         self._addon_prices = _unit_prices(table, self.addon)
         self._spot_prices = _unit_prices(table, self.spot)
         self._memo: dict[tuple[tuple[int, ...], bool, bool], tuple[_Entry, ...]] = {}
@@ -364,9 +370,9 @@ def _compile_contracts(table: PlanTable) -> list[_Contract]:
         if plan.kind is not PlanKind.CONTRACT:
             continue
         if plan.validity_months % 12:
-            raise ValueError(
-                f"plan {plan.code}: the finder needs contracts of whole years, "
-                f"got {plan.validity_months} months"
+            raise FinderTableError(
+                f"plans.yml: 契約プラン {plan.code} の validity_months が"
+                f"{plan.validity_months}です。プラン診断は年単位(12の倍数)の契約だけを扱えます。"
             )
         contracts.append(
             _Contract(plan, plan.validity_months // 12, plan.price_excl_tax,
@@ -379,11 +385,14 @@ def _single(table: PlanTable, kind: PlanKind) -> Plan | None:
     plans = [plan for plan in table.plans if plan.kind is kind]
     if len(plans) > 1:
         codes = ", ".join(plan.code for plan in plans)
-        raise ValueError(f"the finder supports one plan of kind {kind.value}, got {codes}")
+        raise FinderTableError(
+            f"plans.yml: kind: {kind.value} のプランが複数あります({codes})。"
+            "プラン診断は1種類だけを扱えます。"
+        )
     if plans and plans[0].tickets != 1:
-        raise ValueError(
-            f"plan {plans[0].code}: the finder supports {kind.value} tickets sold one by one, "
-            f"got packs of {plans[0].tickets}"
+        raise FinderTableError(
+            f"plans.yml: {plans[0].code} の tickets が{plans[0].tickets}です。"
+            f"プラン診断は kind: {kind.value} のチケットを1枚単位で扱います(tickets: 1)。"
         )
     return plans[0] if plans else None
 
