@@ -156,7 +156,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=8.0, help="per phase")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--redis", metavar="URI", default="",
+        help="rate-limit storage, e.g. redis://127.0.0.1:6379/0 (default: memory://)",
+    )
     args = parser.parse_args()
+    prefix = f"bench-forms-{os.getpid()}"
 
     with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:
         db = Path(tmp) / "queue.sqlite3"
@@ -170,6 +175,8 @@ def main() -> int:
             CMSKIT_FORMS_SESSION_COOKIE_SECURE="false",
             CMSKIT_FORMS_SUBMIT_RATE_LIMIT="1000000 per minute",
             CMSKIT_FORMS_BENCH="true",
+            CMSKIT_FORMS_RATELIMIT_STORAGE_URI=args.redis or "memory://",
+            CMSKIT_FORMS_RATELIMIT_KEY_PREFIX=prefix,
         )
         cli = str(VENV_BIN / "cmskit-forms")
         subprocess.run([cli, "migrate"], env=env, check=True, capture_output=True)
@@ -205,9 +212,17 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            if args.redis:
+                import redis
+
+                conn = redis.Redis.from_url(args.redis)
+                keys = list(conn.scan_iter(match=f"*{prefix}*"))
+                if keys:
+                    conn.delete(*keys)
 
         print(f"gunicorn 2 workers (gthread x2), {args.clients} clients, "
-              f"{args.rounds} x {args.seconds:.0f} s per phase, SQLite queue")
+              f"{args.rounds} x {args.seconds:.0f} s per phase, SQLite queue, "
+              f"rate limits in {args.redis or 'memory://'}")
         rates = {}
         for phase in (noop, submit):
             rates[phase.name] = len(phase.latencies) / phase.elapsed

@@ -8,6 +8,7 @@ shown for a row that is not stored. Database outages surface as `QueueUnavailabl
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy import exc as sa_exc
 
 from . import notify
-from .db import get_engine, read_tx, write_tx
+from .db import get_engine, is_sqlite, read_tx, write_tx
 from .receipts import new_receipt
 from .schema import request_history, requests
 
@@ -27,6 +28,9 @@ FORMS = ("feedback", "docs")
 # Errors that mean "the database is busy, restarting or unreachable": ask to retry.
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 _RECEIPT_TRIES = 3
+# SQLite allows one writer per file; threads of one worker queue here instead of in SQLite's
+# busy handler, which sleeps in growing steps (1, 2, 5, 10 ms ...) while it waits.
+_SQLITE_WRITE_LOCK = threading.Lock()
 
 
 # Built once: SQLAlchemy then reuses the compiled form (a submit runs these many times).
@@ -74,6 +78,9 @@ def submit(engine: Engine, item: Submission) -> str:
     for attempt in range(_RECEIPT_TRIES):
         try:
             with unavailable_as_error():
+                if is_sqlite(engine):
+                    with _SQLITE_WRITE_LOCK:
+                        return _insert(engine, item)
                 return _insert(engine, item)
         except sa_exc.IntegrityError:
             # Only a receipt collision (60 random bits) can end here; draw another.

@@ -103,6 +103,12 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             page.meta["json_ld"] = self._category_json_ld(config, self._categories[src_uri])
         return context
 
+    @event_priority(0)
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        # The JSON-LD is in the written HTML now; free it (it repeats the answer).
+        page.meta.pop("json_ld", None)
+        return output
+
     @event_priority(-50)  # late: the site directory is complete
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if not self.config.enabled or self.content is None:

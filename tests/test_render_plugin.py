@@ -1,0 +1,75 @@
+"""The MkDocs adapter's configuration step and helpers, without a full build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from cmskb.content.model import Question, Source
+from cmskb.mkdocs_plugin.plugin import _faq_entry, _insert_after
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "content-min"
+
+
+def configure(tmp_path: Path, content_dir: Path, monkeypatch: pytest.MonkeyPatch) -> MkDocsConfig:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    monkeypatch.setenv("CMSKB_CONTENT_DIR", str(content_dir))
+    config = load_config(config_file=str(tmp_path / "mkdocs.yml"), site_dir=str(tmp_path / "s"))
+    return config.plugins.on_config(config)
+
+
+def test_on_config_watches_content_and_lists_categories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = configure(tmp_path, FIXTURE, monkeypatch)
+    assert str(FIXTURE.resolve()) in config.watch
+    faq = next(item for item in config.nav if "よくあるご質問" in item)["よくあるご質問"]
+    assert faq[0] == "faq/index.md"
+    targets = [next(iter(entry.values())) for entry in faq[1:]]
+    assert targets == [
+        "faq/category/installation/index.md",
+        "faq/category/support-contract/index.md",
+    ]
+
+
+def test_on_config_stops_on_bad_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "content"
+    shutil.copytree(FIXTURE, broken)
+    (broken / "plans.yml").write_text("tax: [\n", encoding="utf-8")
+    with pytest.raises(PluginError, match="problem"):
+        configure(tmp_path / "project", broken, monkeypatch)
+
+
+def test_insert_after_finds_nested_anchor_once() -> None:
+    nav = [{"Home": "index.md"}, {"FAQ": ["faq/index.md", {"Known": "faq/category/a/index.md"}]}]
+    entries = [{"A": "faq/category/a/index.md"}, {"B": "faq/category/b/index.md"}]
+    assert _insert_after(nav, "faq/index.md", entries)
+    assert nav[1]["FAQ"] == [  # type: ignore[index]
+        "faq/index.md",
+        {"B": "faq/category/b/index.md"},
+        {"Known": "faq/category/a/index.md"},
+    ]
+    assert not _insert_after([{"Home": "index.md"}], "faq/index.md", entries)
+
+
+def test_faq_entry_is_a_schema_org_question() -> None:
+    question = Question(
+        "q1", "c", "質問ですか?", "答え", ("cloud",), (), (), dt.date(2026, 1, 2), False,
+        Source("f.yml", 1),
+    )
+    entry = _faq_entry(question, "<p>答え</p>", "https://s.example/faq/q1/")
+    assert entry == {
+        "@type": "Question",
+        "name": "質問ですか?",
+        "acceptedAnswer": {"@type": "Answer", "text": "<p>答え</p>"},
+        "dateModified": "2026-01-02",
+        "url": "https://s.example/faq/q1/",
+    }

@@ -1,0 +1,78 @@
+"""axe-core (bundled by axe-playwright-python, nothing downloaded) in Debian's chromium on
+the main pages and both form pages, light and dark: no serious or critical violation."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from cmskb.content.loader import load_content
+from playwright.sync_api import Browser
+from product_fixtures import ROOT, Product, new_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
+
+BLOCKING = {"serious", "critical"}
+
+
+@cache
+def _a_question() -> str:
+    content = load_content(ROOT / "content")
+    return f"/faq/{content.published_questions[0].id}/"
+
+
+PAGES = [
+    "/",
+    "/faq/",
+    "question",
+    "/faq/category/contracts/",
+    "/plans/",
+    "/news/",
+    "/forms/feedback/",
+    "/forms/docs-request/",
+    "/forms/status/",
+]
+
+
+def _violations(results: dict[str, object]) -> list[str]:
+    found = []
+    for violation in results["violations"]:  # type: ignore[union-attr]
+        if violation["impact"] in BLOCKING:
+            targets = [", ".join(node["target"]) for node in violation["nodes"]][:5]
+            found.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} {targets}"
+            )
+    return found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_accessibility_violation(
+    browser: Browser, product: Product, path: str, scheme: str
+) -> None:
+    page = new_page(browser, product, color_scheme=scheme)
+    try:
+        page.goto(_a_question() if path == "question" else path)
+        page.wait_for_load_state("networkidle")
+        results = Axe().run(page).response
+        assert results["passes"] or results["violations"] is not None
+        problems = _violations(results)
+        assert not problems, "\n".join(problems)
+    finally:
+        page.context.close()
+
+
+def test_axe_finds_a_known_violation(browser: Browser, product: Product) -> None:
+    """The checker really runs: an image without alt text on a page is reported."""
+    page = new_page(browser, product)
+    try:
+        page.goto("/faq/")
+        page.evaluate(
+            "document.querySelector('article').insertAdjacentHTML('beforeend',"
+            " '<img src=\"/assets/images/favicon.png\"><input type=\"text\">')"
+        )
+        ids = {v["id"] for v in Axe().run(page).response["violations"]}
+        assert {"image-alt", "label"} <= ids, ids
+    finally:
+        page.context.close()
