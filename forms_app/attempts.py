@@ -4,6 +4,9 @@ Flask-Limiter's ``memory://`` storage is per process, so the failed-attempt limi
 own storage that every worker shares: Redis (through the `limits` library, the same storage
 Flask-Limiter uses) when ``RATELIMIT_STORAGE_URI`` is ``redis://...``, otherwise the
 ``failed_attempts`` table of the queue database.
+
+``memory://`` is served by `LocalMemoryStorage`, limits' own in-process storage without its
+expiry timer thread (see there why).
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from typing import Protocol
+import threading
+import time
+from typing import Any, Protocol
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItemPerSecond
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select
 
@@ -31,6 +36,10 @@ ATTEMPTS_KEY = "cmskit_forms_attempts"
 class FailedAttempts(Protocol):
     """Counts failed support-ID attempts per client and per ID in a sliding window."""
 
+    #: True when the counts live in the queue database, so a submit checks and records them
+    #: inside its own transaction; False (Redis) when they are better checked before it.
+    in_queue_database: bool
+
     def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
         """True when the client or the ID has reached its limit.
 
@@ -38,8 +47,11 @@ class FailedAttempts(Protocol):
         """
         ...
 
-    def record(self, *, client: str, id_key: str) -> None:
-        """Count one failed attempt for both the client and the ID."""
+    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
+        """Count one failed attempt for both the client and the ID.
+
+        `conn`: an open write transaction on the queue to write through (database storage).
+        """
         ...
 
 
@@ -63,6 +75,8 @@ _COUNT_BOTH = select(_recent("client", "client_key"), _recent("id", "id_key"))
 class DatabaseAttempts:
     """Failed attempts in the queue database: shared by every worker on the same file."""
 
+    in_queue_database = True
+
     def __init__(self, engine: Engine, *, per_client: int, per_id: int, window: int) -> None:
         self._engine = engine
         self._limits = {"client": per_client, "id": per_id}
@@ -83,21 +97,29 @@ class DatabaseAttempts:
             by_client, by_id = self._counts(conn, client, id_key)
         return by_client >= self._limits["client"] or by_id >= self._limits["id"]
 
-    def record(self, *, client: str, id_key: str) -> None:
+    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
+        if conn is None:
+            with write_tx(self._engine) as own:
+                self._record(own, client, id_key)
+        else:
+            self._record(conn, client, id_key)
+
+    def _record(self, conn: Connection, client: str, id_key: str) -> None:
         now = dt.datetime.now(dt.UTC)
-        with write_tx(self._engine) as conn:
-            conn.execute(delete(failed_attempts).where(failed_attempts.c.at <= now - self._window))
-            conn.execute(
-                failed_attempts.insert(),
-                [
-                    {"scope": "client", "key": client, "at": now},
-                    {"scope": "id", "key": id_key, "at": now},
-                ],
-            )
+        conn.execute(delete(failed_attempts).where(failed_attempts.c.at <= now - self._window))
+        conn.execute(
+            failed_attempts.insert(),
+            [
+                {"scope": "client", "key": client, "at": now},
+                {"scope": "id", "key": id_key, "at": now},
+            ],
+        )
 
 
 class RedisAttempts:
     """Failed attempts in Redis with a moving window (the `limits` library)."""
+
+    in_queue_database = False
 
     def __init__(
         self, storage_uri: str, *, prefix: str, per_client: int, per_id: int, window: int
@@ -118,9 +140,62 @@ class RedisAttempts:
     def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
         return self._exceeded("client", client) or self._exceeded("id", id_key)
 
-    def record(self, *, client: str, id_key: str) -> None:
+    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
         self._strategy.hit(self._items["client"], self._prefix, "failed", "client", client)
         self._strategy.hit(self._items["id"], self._prefix, "failed", "id", id_key)
+
+
+class LocalMemoryStorage(MemoryStorage):
+    """limits' in-process `MemoryStorage`, expiring idle keys inline instead of by a timer.
+
+    `MemoryStorage` starts a new ``threading.Timer`` (10 ms) on every hit when none is alive
+    and blocks until that thread has started: under load, a thread start every 10 ms per
+    worker, which cost a third of a submit's server time on this machine (bench/README.md).
+    Counters already expire when read (`get`), so the limits are the same; only freeing the
+    memory of idle keys moves into the request path, at most once per `SWEEP_INTERVAL`.
+    """
+
+    STORAGE_SCHEME = ["cmskit-memory"]  # noqa: RUF012 (read by limits' storage registry)
+    SWEEP_INTERVAL = 10.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._next_sweep = time.monotonic() + self.SWEEP_INTERVAL
+        self._sweeping = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the base class's timer
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweeping.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_INTERVAL
+            self.sweep()
+        finally:
+            self._sweeping.release()
+
+    def sweep(self) -> None:
+        """Forget expired counters and moving-window entries."""
+        now = time.time()
+        for key, expiry in list(self.expirations.items()):
+            if expiry <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)
+        for key in list(self.events):
+            with self.locks[key]:
+                live = [entry for entry in self.events.get(key, ()) if entry.expiry > now]
+                if live:
+                    self.events[key] = live
+                else:
+                    self.events.pop(key, None)
+                    self.locks.pop(key, None)
+
+
+def _limiter_storage_uri(uri: str) -> str:
+    """The storage Flask-Limiter opens: `LocalMemoryStorage` for ``memory://``."""
+    if uri.startswith("memory://"):
+        return "cmskit-memory://" + uri[len("memory://") :]
+    return uri
 
 
 def client_key(pepper: str, address: str | None) -> str:
@@ -130,11 +205,11 @@ def client_key(pepper: str, address: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Create this app's Flask-Limiter and failed-attempt counter."""
-    limiter = Limiter(key_func=get_remote_address)
-    limiter.init_app(app)
-    app.extensions[LIMITER_KEY] = limiter
     config = app.config
     uri = str(config["RATELIMIT_STORAGE_URI"])
+    limiter = Limiter(key_func=get_remote_address, storage_uri=_limiter_storage_uri(uri))
+    limiter.init_app(app)
+    app.extensions[LIMITER_KEY] = limiter
     options = {
         "per_client": int(config["FAILED_ATTEMPTS_PER_CLIENT"]),
         "per_id": int(config["FAILED_ATTEMPTS_PER_ID"]),
@@ -151,20 +226,27 @@ def init_app(app: Flask) -> None:
 class _LazyDatabaseAttempts:
     """DatabaseAttempts whose engine is looked up per call (opened after any fork)."""
 
+    in_queue_database = True
+
     def __init__(self, app: Flask, options: dict[str, int]) -> None:
         self._app = app
         self._options = options
+        self._made: dict[int, DatabaseAttempts] = {}
 
     def _real(self) -> DatabaseAttempts:
         from .queue import app_engine
 
-        return DatabaseAttempts(app_engine(self._app), **self._options)
+        engine = app_engine(self._app)
+        real = self._made.get(id(engine))
+        if real is None or real._engine is not engine:
+            real = self._made[id(engine)] = DatabaseAttempts(engine, **self._options)
+        return real
 
     def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
         return self._real().blocked(client=client, id_key=id_key, conn=conn)
 
-    def record(self, *, client: str, id_key: str) -> None:
-        self._real().record(client=client, id_key=id_key)
+    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
+        self._real().record(client=client, id_key=id_key, conn=conn)
 
 
 def limiter(app: Flask | None = None) -> Limiter:

@@ -2,24 +2,25 @@
 
 `submit` inserts the request, its first history row and the reviewers' notifications in
 ONE write transaction and returns the receipt only after the commit, so a receipt is never
-shown for a row that is not stored. Database outages surface as `QueueUnavailable`.
+shown for a row that is not stored. `submit_checked` runs the checks that decide whether to
+store (support ID, failed attempts) in that same transaction, so a submit takes the SQLite
+write lock once and sees one snapshot. Database outages surface as `QueueUnavailable`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy import exc as sa_exc
 
 from . import notify
-from .db import get_engine, is_sqlite, read_tx, write_tx
+from .db import get_engine, read_tx, write_tx
 from .receipts import new_receipt
 from .schema import request_history, requests
 
@@ -28,9 +29,6 @@ FORMS = ("feedback", "docs")
 # Errors that mean "the database is busy, restarting or unreachable": ask to retry.
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 _RECEIPT_TRIES = 3
-# SQLite allows one writer per file; threads of one worker queue here instead of in SQLite's
-# busy handler, which sleeps in growing steps (1, 2, 5, 10 ms ...) while it waits.
-_SQLITE_WRITE_LOCK = threading.Lock()
 
 
 # Built once: SQLAlchemy then reuses the compiled form (a submit runs these many times).
@@ -75,13 +73,25 @@ class Submission:
 
 def submit(engine: Engine, item: Submission) -> str:
     """Store `item` durably and return its receipt (raises QueueUnavailable)."""
+    receipt = submit_checked(engine, lambda _conn: item)
+    assert receipt is not None
+    return receipt
+
+
+def submit_checked(
+    engine: Engine, prepare: Callable[[Connection], Submission | None]
+) -> str | None:
+    """Run `prepare(conn)` and store what it returns, in ONE write transaction.
+
+    `prepare` makes the checks that decide whether to store and returns the item, or None
+    to store nothing (rows it wrote itself, such as a failed attempt, are committed). Returns
+    the receipt after the commit, or None. Raises QueueUnavailable.
+    """
     for attempt in range(_RECEIPT_TRIES):
         try:
-            with unavailable_as_error():
-                if is_sqlite(engine):
-                    with _SQLITE_WRITE_LOCK:
-                        return _insert(engine, item)
-                return _insert(engine, item)
+            with unavailable_as_error(), write_tx(engine) as conn:
+                item = prepare(conn)
+                return None if item is None else _insert(conn, item)
         except sa_exc.IntegrityError:
             # Only a receipt collision (60 random bits) can end here; draw another.
             if attempt == _RECEIPT_TRIES - 1:
@@ -89,50 +99,49 @@ def submit(engine: Engine, item: Submission) -> str:
     raise AssertionError("unreachable")
 
 
-def _insert(engine: Engine, item: Submission) -> str:
+def _insert(conn: Connection, item: Submission) -> str:
     receipt = new_receipt()
     now = dt.datetime.now(dt.UTC)
-    with write_tx(engine) as conn:
-        request_id = conn.execute(
-            _INSERT_REQUEST,
-            {
-                "receipt": receipt,
-                "form": item.form,
-                "status": "received",
-                "product": item.product,
-                "title": item.title,
-                "body": item.body,
-                "fields": dict(item.fields),
-                "support_id_hash": item.support_id_hash,
-                "contact_email": item.contact_email,
-                "client_addr": item.client_addr,
-                "created_at": now,
-                "updated_at": now,
-            },
-        ).scalar_one()
-        conn.execute(
-            _INSERT_HISTORY,
-            {
-                "request_id": request_id,
-                "at": now,
-                "actor": "requester",
-                "action": "submitted",
-                "from_status": None,
-                "to_status": "received",
-                "comment": "",
-            },
-        )
-        notify.enqueue_new_request(
-            conn,
-            {
-                "id": request_id,
-                "receipt": receipt,
-                "form": item.form,
-                "title": item.title,
-                "product": item.product,
-                "created_at": now,
-            },
-        )
+    request_id = conn.execute(
+        _INSERT_REQUEST,
+        {
+            "receipt": receipt,
+            "form": item.form,
+            "status": "received",
+            "product": item.product,
+            "title": item.title,
+            "body": item.body,
+            "fields": dict(item.fields),
+            "support_id_hash": item.support_id_hash,
+            "contact_email": item.contact_email,
+            "client_addr": item.client_addr,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar_one()
+    conn.execute(
+        _INSERT_HISTORY,
+        {
+            "request_id": request_id,
+            "at": now,
+            "actor": "requester",
+            "action": "submitted",
+            "from_status": None,
+            "to_status": "received",
+            "comment": "",
+        },
+    )
+    notify.enqueue_new_request(
+        conn,
+        {
+            "id": request_id,
+            "receipt": receipt,
+            "form": item.form,
+            "title": item.title,
+            "product": item.product,
+            "created_at": now,
+        },
+    )
     return receipt
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from werkzeug.security import safe_join
 from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import ClosingIterator
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -40,7 +41,8 @@ class StaticSite:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         response = self._respond(request)
-        return response(environ, start_response)
+        # HEAD and 304 answers never iterate the file: close it whatever the server does.
+        return ClosingIterator(response(environ, start_response), response.close)
 
     def _respond(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):

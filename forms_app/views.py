@@ -25,11 +25,11 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from . import attempts, queue, support_ids
-from .db import read_tx
 from .forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
 from .receipts import parse_receipt
 
@@ -110,29 +110,36 @@ def _today() -> dt.date:
     return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
-def _check_support_id(form: RequestForm) -> tuple[support_ids.SupportId | None, int]:
-    """Look the typed ID up; put the error beside the field. Returns (valid ID, status)."""
+def _id_keys(form: RequestForm) -> tuple[str, str, str] | None:
+    """(normalized ID, its hash, client key) when an ID was typed without field errors."""
     field = form.support_id
     if field.errors or not field.data:
-        return None, 400
+        return None
     pepper = current_app.config["SUPPORT_ID_PEPPER"]
     normalized = support_ids.normalize(field.data)
     digest = support_ids.id_hash(pepper, normalized)
-    client = attempts.client_key(pepper, request.remote_addr)
+    return normalized, digest, attempts.client_key(pepper, request.remote_addr)
+
+
+def _check_support_id(
+    form: RequestForm, keys: tuple[str, str, str], conn: Connection
+) -> tuple[support_ids.SupportId | None, int]:
+    """Look the typed ID up in the submit's transaction; put the error beside the field.
+
+    Returns (valid ID, status). A wrong ID is counted through the same transaction.
+    """
+    normalized, digest, client = keys
     counter = attempts.attempts()
-    with queue.unavailable_as_error():
-        # One read transaction for the attempt counter (when it is in the queue) and the ID.
-        with read_tx(queue.app_engine()) as conn:
-            if counter.blocked(client=client, id_key=digest, conn=conn):
-                field.errors = [BLOCKED]
-                return None, 429
-            found = None
-            if support_ids.is_valid_shape(normalized):
-                found = support_ids.find_valid(conn, digest, _today())
-        if found is None:
-            counter.record(client=client, id_key=digest)
-            field.errors = [WRONG_ID]
-            return None, 400
+    if counter.in_queue_database and counter.blocked(client=client, id_key=digest, conn=conn):
+        form.support_id.errors = [BLOCKED]
+        return None, 429
+    found = None
+    if support_ids.is_valid_shape(normalized):
+        found = support_ids.find_valid(conn, digest, _today())
+    if found is None:
+        counter.record(client=client, id_key=digest, conn=conn)
+        form.support_id.errors = [WRONG_ID]
+        return None, 400
     return found, 200
 
 
@@ -173,14 +180,30 @@ def _handle(page: FormPage) -> tuple[str, int] | Response:
         log.info("honeypot filled on %s from %s", page.form, request.remote_addr)
         return _render_form(page, form, status=400, message=HONEYPOT)
     fields_ok = form.validate()
+    keys = _id_keys(form)
+    if keys is None:
+        return _render_form(page, form, status=400)
+    counter = attempts.attempts()
+    status = 400
+
+    def prepare(conn: Connection) -> queue.Submission | None:
+        # The ID is checked even when other fields are wrong, so its error shows too.
+        nonlocal status
+        found, status = _check_support_id(form, keys, conn)
+        return _submission(page, form, found) if fields_ok and found is not None else None
+
     try:
-        found, status = _check_support_id(form)
-        if not fields_ok or found is None:
-            return _render_form(page, form, status=max(status, 400))
-        receipt = queue.submit(queue.app_engine(), _submission(page, form, found))
+        with queue.unavailable_as_error():
+            if not counter.in_queue_database and counter.blocked(client=keys[2], id_key=keys[1]):
+                form.support_id.errors = [BLOCKED]
+                return _render_form(page, form, status=429)
+        # One write transaction: failed-attempt check, ID lookup, insert (or failure count).
+        receipt = queue.submit_checked(queue.app_engine(), prepare)
     except queue.QueueUnavailable as exc:
         log.warning("queue unavailable on submit: %s", exc)
         return _render_form(page, form, status=503, message=UNAVAILABLE)
+    if receipt is None:
+        return _render_form(page, form, status=max(status, 400))
     session["receipt"] = receipt
     return redirect(url_for("public.thanks"), code=303)
 
