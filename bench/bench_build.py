@@ -111,26 +111,14 @@ def write_plugin_project(target: Path) -> Path:
 def write_plain_project(target: Path, content_dir: Path) -> Path:
     """The plugin's pages as Markdown files, and mkdocs.yml without the plugin."""
     from cmskb.content.loader import load_content
-    from cmskb.content.render import (
-        PLANS_URI,
-        category_uri,
-        render_pages,
-        render_plans,
-        write_pages,
-    )
+    from cmskb.content.render import category_uri, write_pages
+    from cmskb.site_files import generate
 
     write_plugin_project(target)
     content = load_content(content_dir)
-    pages = render_pages(content)
-    try:
-        from cmskb.finder.page import finder_assets, finder_markup
-    except ImportError:
-        assets: dict[str, str] = {}
-    else:
-        pages[PLANS_URI] = render_plans(content, finder_markup(content))
-        assets = finder_assets(content)
-    write_pages(pages, target / "docs")
-    write_pages(assets, target / "docs")
+    generated = generate(content)
+    write_pages(generated.pages, target / "docs")
+    write_pages(generated.assets, target / "docs")
     config = (target / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"\n  - cmskb:\n(?:      .*\n)*", "\n", config)
     categories = "".join(

@@ -325,13 +325,15 @@ def init_app(app: Flask) -> None:
     """Register the public blueprint, its rate limits and the Japanese error pages."""
     app.register_blueprint(bp)
     limiter = attempts.limiter(app)
+    # Limits are read once here: the configuration is fixed once the app is made.
+    submit_limit = str(app.config["SUBMIT_RATE_LIMIT"])
     for endpoint in PAGE_BY_ENDPOINT:
         app.view_functions[endpoint] = limiter.shared_limit(
-            lambda: current_app.config["SUBMIT_RATE_LIMIT"], scope="submit", methods=["POST"]
+            submit_limit, scope="submit", methods=["POST"]
         )(app.view_functions[endpoint])
-    app.view_functions["public.status"] = limiter.limit(
-        lambda: current_app.config["STATUS_RATE_LIMIT"]
-    )(app.view_functions["public.status"])
+    app.view_functions["public.status"] = limiter.limit(str(app.config["STATUS_RATE_LIMIT"]))(
+        app.view_functions["public.status"]
+    )
     if app.config.get("BENCH"):
         app.add_url_rule("/_bench/noop", "bench_noop", _bench_noop, methods=["POST"])
         app.extensions["csrf"].exempt(_bench_noop)

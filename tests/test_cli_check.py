@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from cmskb.cli import main
 from cmskb.content.loader import load_content
-from cmskb.content.render import render_pages
+from cmskb.site_files import generate
 from content_helpers import FIXTURE, copy_fixture, edit
 
 
@@ -103,14 +103,18 @@ def test_export_writes_the_rendered_tree(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["export", str(FIXTURE), str(out)])
     assert result.exit_code == 0, result.output
-    expected = render_pages(load_content(FIXTURE))
+    generated = generate(load_content(FIXTURE))
     written = {
         path.relative_to(out).as_posix(): path.read_text(encoding="utf-8")
         for path in out.rglob("*")
         if path.is_file()
     }
-    assert written == expected
-    assert result.output == f"wrote {len(expected)} pages to {out}\n"
+    assert written == {**generated.pages, **generated.assets}
+    assert 'id="plan-finder"' in written["plans/index.md"]
+    assert "assets/plan-finder.json" in written
+    assert result.output == (
+        f"wrote {len(generated.pages)} pages and {len(generated.assets)} assets to {out}\n"
+    )
 
 
 def test_export_refuses_a_non_empty_folder_without_force(tmp_path: Path) -> None:

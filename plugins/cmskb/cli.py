@@ -123,14 +123,20 @@ def export(content_dir: Path, out_dir: Path, force: bool) -> None:
     except ContentError as exc:
         _print_problems(exc.problems, _prefix(content_dir))
         sys.exit(1)
-    from cmskb.content.render import render_pages  # lazy: only export needs the renderer
+    from cmskb.site_files import SiteFilesError, generate  # lazy: only export renders
 
-    pages = render_pages(content)
-    targets = {src_uri: _safe_target(out_dir, src_uri) for src_uri in pages}
+    try:
+        generated = generate(content)
+    except SiteFilesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    files = {**generated.pages, **generated.assets}
+    targets = {src_uri: _safe_target(out_dir, src_uri) for src_uri in files}
     for src_uri, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(pages[src_uri], encoding="utf-8")
-    click.echo(f"wrote {len(pages)} pages to {out_dir}")
+        target.write_text(files[src_uri], encoding="utf-8")
+    click.echo(
+        f"wrote {len(generated.pages)} pages and {len(generated.assets)} assets to {out_dir}"
+    )
 
 
 main.add_command(finder)

@@ -7,8 +7,6 @@ Markdown as generated files (`on_files`), put FAQPage JSON-LD in page meta
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -25,23 +23,20 @@ from cmskb.content.model import Content, Question
 from cmskb.content.problems import ContentError
 from cmskb.content.render import (
     FEED_PATH,
-    PLANS_URI,
     answer_html,
     category_uri,
     news_sorted,
     news_uri,
     plain_text,
     question_uri,
-    render_pages,
-    render_plans,
 )
+from cmskb.site_files import SiteFilesError, generate
 
 from .config import KnowledgeBaseConfig
 from .feed import build_rss
 
 log = get_plugin_logger(__name__)
 
-FINDER_MODULE = "cmskb.finder.page"
 FEED_TITLE_SUFFIX = "お知らせ"
 
 
@@ -72,11 +67,11 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled or self.content is None:
             return files
-        pages = render_pages(self.content)
-        markup, assets = self._load_finder(self.content)
-        if markup:
-            pages[PLANS_URI] = render_plans(self.content, markup)
-        self._generate_files(files, config, pages, assets)
+        try:
+            generated = generate(self.content)
+        except SiteFilesError as exc:
+            raise PluginError(f"cmskb: {exc}") from exc
+        self._generate_files(files, config, generated.pages, generated.assets)
         self._index_pages(self.content)
         return files
 
@@ -157,22 +152,6 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             log.warning(
                 f"nav has no entry '{self.config.faq_nav_anchor}' to list FAQ categories under"
             )
-
-    def _load_finder(self, content: Content) -> tuple[str, dict[str, str]]:
-        """The plan finder's markup and assets, when the finder module is installed."""
-        try:
-            spec = importlib.util.find_spec(FINDER_MODULE)
-        except ModuleNotFoundError:  # the cmskb.finder package itself is missing
-            spec = None
-        if spec is None:
-            return "", {}
-        finder = importlib.import_module(FINDER_MODULE)
-        markup = getattr(finder, "finder_markup", None)
-        assets = getattr(finder, "finder_assets", None)
-        if markup is None or assets is None:
-            log.warning(f"{FINDER_MODULE} lacks finder_markup/finder_assets: no plan finder")
-            return "", {}
-        return markup(content), assets(content)
 
     def _generate_files(
         self,

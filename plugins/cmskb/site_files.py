@@ -1,0 +1,37 @@
+"""Every generated file of the site, for MkDocs and for any other builder.
+
+`generate(content)` returns the Markdown pages (src_uri -> text) with the plan finder
+placed on the plans page, and the finder's static assets (site path -> text). The MkDocs
+plugin and `cmskb export` both call it, so the two never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cmskb.content.model import Content
+from cmskb.content.render import PLANS_URI, render_pages, render_plans
+from cmskb.finder.page import finder_assets, finder_markup
+from cmskb.finder.search import FinderTableError
+
+
+class SiteFilesError(ValueError):
+    """The content is valid but a generated part cannot be built (message for editors)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFiles:
+    pages: dict[str, str]  # Markdown, keyed by src_uri
+    assets: dict[str, str]  # static files, keyed by site-relative path
+
+
+def generate(content: Content) -> SiteFiles:
+    """Render every page and the plan finder's assets."""
+    pages = render_pages(content)
+    try:
+        markup = finder_markup(content)
+        assets = finder_assets(content)
+    except FinderTableError as exc:
+        raise SiteFilesError(f"plans.yml: プランファインダーを作れません: {exc}") from exc
+    pages[PLANS_URI] = render_plans(content, markup)
+    return SiteFiles(pages=pages, assets=dict(assets))
