@@ -8,6 +8,7 @@ Werkzeug's ``send_file`` (ETag, Last-Modified, conditional and range requests).
 
 from __future__ import annotations
 
+import io
 import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,7 +42,6 @@ class StaticSite:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         response = self._respond(request)
-        # HEAD and 304 answers never iterate the file: close it whatever the server does.
         return ClosingIterator(response(environ, start_response), response.close)
 
     def _respond(self, request: Request) -> Response:
@@ -70,8 +70,22 @@ class StaticSite:
         return path if path.exists() else None
 
     def _send(self, request: Request, path: Path, status: int = 200) -> Response:
-        response = send_file(path, request.environ, conditional=status == 200, max_age=0)
-        response.status_code = status if response.status_code == 200 else response.status_code
+        # The file is read whole (site files are small): Werkzeug's development server can
+        # skip closing an open file when a client drops the connection.
+        stat = path.stat()
+        response = send_file(
+            io.BytesIO(path.read_bytes()),
+            request.environ,
+            mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+            download_name=path.name,
+            as_attachment=False,
+            conditional=status == 200,
+            etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
+            last_modified=stat.st_mtime,
+            max_age=0,
+        )
+        if status != 200:
+            response.status_code = status
         if path.suffix == ".html":
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
