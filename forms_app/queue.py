@@ -88,10 +88,11 @@ def submit_checked(
     the receipt after the commit, or None. Raises QueueUnavailable.
     """
     for attempt in range(_RECEIPT_TRIES):
+        receipt = new_receipt()  # drawn before the write lock is taken
         try:
             with unavailable_as_error(), write_tx(engine) as conn:
                 item = prepare(conn)
-                return None if item is None else _insert(conn, item)
+                return None if item is None else _insert(conn, item, receipt)
         except sa_exc.IntegrityError:
             # Only a receipt collision (60 random bits) can end here; draw another.
             if attempt == _RECEIPT_TRIES - 1:
@@ -99,8 +100,7 @@ def submit_checked(
     raise AssertionError("unreachable")
 
 
-def _insert(conn: Connection, item: Submission) -> str:
-    receipt = new_receipt()
+def _insert(conn: Connection, item: Submission, receipt: str) -> str:
     now = dt.datetime.now(dt.UTC)
     request_id = conn.execute(
         _INSERT_REQUEST,

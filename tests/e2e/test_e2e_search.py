@@ -45,6 +45,9 @@ CASES: list[tuple[str, str, str]] = [
     ("cron設定", "/faq/cron-settings/", "first"),
     ("サポートID", "/faq/support-id/", "first"),
     ("導入型ライセンス", "/faq/perpetual-vs-annual/", "top3"),
+    # full-width Latin letters, as many Japanese keyboards type them (normalised by kb.js)
+    ("サポートＩＤ", "/faq/support-id/", "first"),
+    ("Ｃｒｏｎ設定", "/faq/cron-settings/", "first"),
     # sentences with particles
     ("パスワードを忘れた", "/faq/password-reset/", "first"),
     ("チケットが足りなくなったら", "/faq/ticket-shortage/", "first"),
