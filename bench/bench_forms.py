@@ -1,6 +1,6 @@
 """Full submit vs no-op POST under gunicorn with 2 workers (not a test; prints figures).
 
-Usage: .venv/bin/python bench/bench_forms.py [--clients 8] [--seconds 8] [--rounds 2]
+Usage: .venv/bin/python bench/bench_forms.py [--clients 8] [--seconds 4] [--rounds 3] [--threads 2]
        [--redis redis://127.0.0.1:6379/0]
 
 Starts the forms sidecar under gunicorn (2 gthread workers x 2 threads, SQLite queue in a
@@ -74,6 +74,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds used by the gunicorn workers during the phase
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -122,10 +123,23 @@ class Client:
         return urlencode(fields).encode()
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by the children of the gunicorn master."""
+    total = 0
+    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def run_phase(clients: list[Client], path: str, seconds: float, phase: Phase,
-              cookies: list[str] | None) -> None:
+              cookies: list[str] | None, master: int) -> None:
     """POST to `path` from every client for `seconds`; `cookies` collects acknowledged
     submits' session cookies (None: a no-op phase, which answers 204)."""
+    cpu_before = workers_cpu(master)
     deadline = time.perf_counter() + seconds
 
     def work(client: Client) -> None:
@@ -149,6 +163,7 @@ def run_phase(clients: list[Client], path: str, seconds: float, phase: Phase,
     for t in threads:
         t.join()
     phase.elapsed += time.perf_counter() - started
+    phase.server_cpu += workers_cpu(master) - cpu_before
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -159,8 +174,8 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=8.0, help="per phase")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per phase and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="gthread threads per worker")
     parser.add_argument(
         "--redis", metavar="URI", default="",
@@ -193,7 +208,8 @@ def main() -> int:
         server = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread",
-                "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "--env", "SCRIPT_NAME=/forms",
+                "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}",
+                "--env", "SCRIPT_NAME=/forms",
                 "--log-level", "warning", "forms_app:create_app()",
             ],
             env=env,
@@ -212,10 +228,16 @@ def main() -> int:
             clients = [Client(port, support_id, n) for n in range(args.clients)]
             noop, bare, submit = Phase("no-op POST"), Phase("bare no-op"), Phase("full submit")
             cookies: list[str] = []
+            # Warm-up (not timed; its submits are checked with the others).
+            for path, cookie_list in (
+                ("/forms/_bench/noop", None), ("/forms/_bench/noop-bare", None),
+                ("/forms/feedback/", cookies),
+            ):
+                run_phase(clients, path, 1.0, Phase("warm-up"), cookie_list, server.pid)
             for _ in range(args.rounds):
-                run_phase(clients, "/forms/_bench/noop", args.seconds, noop, None)
-                run_phase(clients, "/forms/_bench/noop-bare", args.seconds, bare, None)
-                run_phase(clients, "/forms/feedback/", args.seconds, submit, cookies)
+                run_phase(clients, "/forms/_bench/noop", args.seconds, noop, None, server.pid)
+                run_phase(clients, "/forms/_bench/noop-bare", args.seconds, bare, None, server.pid)
+                run_phase(clients, "/forms/feedback/", args.seconds, submit, cookies, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -236,13 +258,18 @@ def main() -> int:
             print(f"  {phase.name:12} {rates[phase.name]:8.1f} req/s   "
                   f"p50 {percentile(phase.latencies, 0.50):6.1f} ms   "
                   f"p99 {percentile(phase.latencies, 0.99):6.1f} ms   "
-                  f"n={len(phase.latencies)} errors={phase.errors or 0}")
+                  f"server CPU {phase.server_cpu / max(len(phase.latencies), 1) * 1000:5.2f} ms/req"
+                  f"   n={len(phase.latencies)} errors={phase.errors or 0}")
         ratio = rates["full submit"] / rates["no-op POST"]
         verdict = "PASS" if ratio >= TARGET else "FAIL"
         print(f"  ratio full submit / no-op POST (both CSRF-checked): {ratio:.2f}  "
               f"target >= {TARGET}: {verdict}")
         print(f"  (full submit / bare no-op without CSRF: "
               f"{rates['full submit'] / rates['bare no-op']:.2f}, for comparison)")
+        cpu = {p.name: p.server_cpu / max(len(p.latencies), 1) for p in (noop, bare, submit)}
+        print(f"  server CPU per request, no-op / full submit: "
+              f"{cpu['no-op POST'] / cpu['full submit']:.2f} "
+              f"(the throughput ratio if the workers alone were the limit)")
 
         reader = session_reader()
         acknowledged = [reader.loads(cookie)["receipt"] for cookie in cookies]

@@ -1,8 +1,14 @@
-"""Reviewer accounts: created and removed from the command line, passwords hashed with scrypt."""
+"""Reviewer accounts: created and removed from the command line, passwords hashed with scrypt.
+
+Each account has a random ``session_key`` that every review session cookie must carry
+(forms_app.review.auth): replacing it on logout and password change ends every session
+signed in before, and a removed account has none.
+"""
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -13,7 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from forms_app.db import read_tx, write_tx
 from forms_app.schema import reviewers
-from forms_app.triage import as_utc, utcnow
+from forms_app.timeutil import as_utc, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 12
@@ -25,6 +31,10 @@ HASH_METHOD = "scrypt"
 def _dummy_hash() -> str:
     """Checked when the username is unknown: a wrong name costs as much as a wrong password."""
     return generate_password_hash("not-a-real-password-for-timing", method=HASH_METHOD)
+
+
+def _new_session_key() -> str:
+    return secrets.token_hex(16)
 
 
 class AccountError(Exception):
@@ -64,7 +74,8 @@ def add_reviewer(engine: Engine, username: str, password: str) -> Reviewer:
         with write_tx(engine) as conn:
             conn.execute(
                 reviewers.insert().values(
-                    username=name, password_hash=hashed, active=True, created_at=now
+                    username=name, password_hash=hashed, active=True, created_at=now,
+                    session_key=_new_session_key(),
                 )
             )
     except IntegrityError as err:
@@ -73,12 +84,15 @@ def add_reviewer(engine: Engine, username: str, password: str) -> Reviewer:
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
+    """Change the password; every session signed in with the old one ends."""
     name = normalize_username(username)
     check_password(password)
     hashed = generate_password_hash(password, method=HASH_METHOD)
     with write_tx(engine) as conn:
         result = conn.execute(
-            reviewers.update().where(reviewers.c.username == name).values(password_hash=hashed)
+            reviewers.update()
+            .where(reviewers.c.username == name)
+            .values(password_hash=hashed, session_key=_new_session_key())
         )
         if result.rowcount != 1:
             raise AccountError(f"ユーザー {name} はいません。")
@@ -99,12 +113,27 @@ def list_reviewers(engine: Engine) -> list[Reviewer]:
     return [Reviewer(r.username, bool(r.active), as_utc(r.created_at)) for r in rows]
 
 
-def is_active(engine: Engine, username: str) -> bool:
+def session_key(engine: Engine, username: str) -> str | None:
+    """The current session key of an active account, else None."""
     with read_tx(engine) as conn:
-        active = conn.execute(
-            select(reviewers.c.active).where(reviewers.c.username == username)
-        ).scalar()
-    return bool(active)
+        row = conn.execute(
+            select(reviewers.c.session_key, reviewers.c.active).where(
+                reviewers.c.username == username
+            )
+        ).first()
+    if row is None or not row.active or not row.session_key:
+        return None
+    return str(row.session_key)
+
+
+def end_sessions(engine: Engine, username: str) -> None:
+    """Replace the account's session key: every session signed in before stops working."""
+    with write_tx(engine) as conn:
+        conn.execute(
+            reviewers.update()
+            .where(reviewers.c.username == username)
+            .values(session_key=_new_session_key())
+        )
 
 
 def verify(engine: Engine, username: str, password: str) -> str | None:

@@ -77,14 +77,42 @@ def import_ids(csv_file: Path) -> None:
 
 
 @main.command("revoke-id")
-@click.argument("support_id")
-@click.option("--undo", is_flag=True, help="Reinstate a revoked ID.")
+@click.option(
+    "--stdin", "from_stdin", is_flag=True,
+    help="Read the IDs from standard input, one per line (for many at once).",
+)
+@click.option("--undo", is_flag=True, help="Reinstate revoked IDs.")
 @with_appcontext
-def revoke_id(support_id: str, undo: bool) -> None:
-    """Revoke SUPPORT_ID (typed as the holder has it; hyphens and width do not matter)."""
-    if not support_ids.revoke(app_engine(), support_id, pepper=_pepper(), undo=undo):
-        raise click.ClickException("no such support ID")
-    click.echo("reinstated" if undo else "revoked")
+def revoke_id(from_stdin: bool, undo: bool) -> None:
+    """Revoke a support ID typed at a hidden prompt (or IDs from --stdin).
+
+    Never from the command line: arguments show in `ps` and the shell history. Hyphens,
+    width and case do not matter.
+    """
+    if from_stdin:
+        ids = [line.strip() for line in sys.stdin]
+    else:
+        ids = [click.prompt("Support ID", hide_input=True, err=True).strip()]
+    numbered = [(n, value) for n, value in enumerate(ids, 1) if value]
+    if not numbered:
+        raise click.ClickException("no support ID given")
+    done = 0
+    for line, value in numbered:
+        if support_ids.revoke(app_engine(), value, pepper=_pepper(), undo=undo):
+            done += 1
+        elif from_stdin:
+            click.echo(f"line {line}: no such support ID", err=True)
+    verb = "reinstated" if undo else "revoked"
+    if len(numbered) == 1 and done == 1:
+        click.echo(verb)
+        return
+    if len(numbered) > 1:
+        click.echo(f"{verb} {done} of {len(numbered)}")
+    if done < len(numbered):
+        missing = len(numbered) - done
+        raise click.ClickException(
+            "no such support ID" if len(numbered) == 1 else f"{missing} support ID(s) not found"
+        )
 
 
 @main.command("list-ids")

@@ -94,8 +94,6 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.info.pop("begin_mode", "DEFERRED")
-        # Straight to the driver: a BEGIN has no result, and SQLAlchemy's execution
-        # machinery around it cost a tenth of a submit's database time.
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 

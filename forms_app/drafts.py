@@ -4,21 +4,29 @@ Writes ``content/faq/<category>/<id>.yml`` in the editors' format
 (plugins/cmskb/content/FORMAT.md) with ``draft: true``, a new unique ASCII id and the
 request's text as the starting question and answer. The build leaves drafts out until an
 editor finishes the entry and removes ``draft: true``.
+
+The id becomes the public URL, so it carries nothing of the request (not its receipt, which
+would let anyone look the request up): ``faq-<date>-<random>``; Japanese titles have no
+ASCII slug, and an editor may rename it before publishing. One request gets one draft: a
+second try names the draft that exists (checked and recorded in one write transaction, so
+two clicks at once still make one file).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from forms_app.db import write_tx
+from forms_app.db import is_sqlite, write_tx
+from forms_app.schema import request_history, requests
+from forms_app.timeutil import local_today
 from forms_app.triage import (
     FAQ_ID_RE,
     InvalidInput,
@@ -30,7 +38,9 @@ from forms_app.triage import (
 )
 
 RESERVED_IDS = frozenset({"category"})
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
+# Lower-case letters and digits that cannot be misread for each other (no l/1, o/0, i).
+_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_ID_RANDOM = 5
 # Field names of the docs form that hold the suggested text, most specific first.
 ANSWER_FIELDS = ("suggested", "suggested_text")
 PAGE_FIELDS = ("page_url",)
@@ -41,6 +51,14 @@ class Draft:
     faq_id: str
     category: str
     path: Path
+
+
+class DraftExists(TriageError):
+    """The request already has a draft (`path` is where it was written)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"このリクエストのFAQ下書きはすでにあります: {path}")
+        self.path = path
 
 
 class _DraftDumper(yaml.SafeDumper):
@@ -93,14 +111,13 @@ def guess_category(content_dir: Path, page_url: str) -> str | None:
     return None
 
 
-def new_id(receipt: str, taken: set[str]) -> str:
-    """An unused ASCII id derived from the receipt number (``req-k7m2-9xqp``)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", receipt.lower()).strip("-")[:48] or "request"
-    base = f"req-{slug}"
-    candidate, n = base, 2
-    while candidate in taken or candidate in RESERVED_IDS:
-        candidate = f"{base}-{n}"
-        n += 1
+def new_id(day: dt.date, taken: set[str]) -> str:
+    """An unused id such as ``faq-20261102-k7m2x`` (date and random letters, no request data)."""
+    while True:
+        suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_RANDOM))
+        candidate = f"faq-{day:%Y%m%d}-{suffix}"
+        if candidate not in taken and candidate not in RESERVED_IDS:
+            break
     if not FAQ_ID_RE.fullmatch(candidate):
         raise InvalidInput(f"FAQ IDを作れません: {candidate}")
     return candidate
@@ -148,35 +165,55 @@ def write_draft(
     chosen = [request["product"]] if request.get("product") in products else products
     if not chosen:
         raise TriageError(f"{content_dir}/site.yml に製品がありません。")
-    faq_id = new_id(str(request["receipt"]), existing_ids(content_dir))
-    entry = {
-        "id": faq_id,
-        "question": _question_text(request, fields),
-        "answer": _answer_text(request, fields),
-        "products": chosen,
-        "updated": today or dt.datetime.now(JST).date(),
-        "draft": True,
-    }
-    header = (
-        f"# 下書き: リクエスト {request['receipt']} から作成。質問と回答を仕上げてから\n"
-        "# draft: true を消すと公開されます。\n"
-    )
-    text = header + yaml.dump(
-        entry, Dumper=_DraftDumper, allow_unicode=True, sort_keys=False, width=1000
-    )
+    day = today or local_today()
     folder = content_dir / "faq" / category
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{faq_id}.yml"
-    with path.open("x", encoding="utf-8") as handle:  # never overwrite an entry
-        handle.write(text)
+    written: Path | None = None
     try:
         with write_tx(engine) as conn:
+            # Lock the request (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers)
+            # and look for an earlier draft in the same transaction that records this one.
+            lock = select(requests.c.status).where(requests.c.id == request["id"])
+            status = conn.execute(lock if is_sqlite(engine) else lock.with_for_update()).scalar()
+            if status != "accepted":
+                raise TriageError("FAQの下書きは「採用」のリクエストからだけ作れます。")
+            earlier = conn.execute(
+                select(request_history.c.comment)
+                .where(
+                    request_history.c.request_id == request["id"],
+                    request_history.c.action == "draft_faq",
+                )
+                .order_by(request_history.c.id)
+            ).first()
+            if earlier is not None:
+                raise DraftExists(earlier.comment or "(場所の記録なし)")
+            faq_id = new_id(day, existing_ids(content_dir))
+            entry = {
+                "id": faq_id,
+                "question": _question_text(request, fields),
+                "answer": _answer_text(request, fields),
+                "products": chosen,
+                "updated": day,
+                "draft": True,
+            }
+            header = (
+                f"# 下書き: リクエスト #{request['id']} から作成。質問と回答を仕上げてから\n"
+                "# draft: true を消すと公開されます。\n"
+            )
+            text = header + yaml.dump(
+                entry, Dumper=_DraftDumper, allow_unicode=True, sort_keys=False, width=1000
+            )
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{faq_id}.yml"
+            with path.open("x", encoding="utf-8") as handle:  # never overwrite an entry
+                handle.write(text)
+            written = path
             record(
                 conn, request_id=request["id"], actor=actor, action="draft_faq",
                 from_status=request["status"], to_status=request["status"],
                 comment=f"faq/{category}/{faq_id}.yml", at=utcnow(),
             )
-    except Exception:
-        path.unlink(missing_ok=True)
+    except BaseException:
+        if written is not None:  # the history does not record it: no orphan file
+            written.unlink(missing_ok=True)
         raise
     return Draft(faq_id, category, path)

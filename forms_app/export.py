@@ -29,21 +29,28 @@ COLUMNS: tuple[str, ...] = (
 )
 
 # A spreadsheet reads a cell starting with one of these as a formula (or a DDE command).
-_FORMULA_STARTS = frozenset("=+-@\t\r\n")
+_FORMULA_STARTS = frozenset("=+-@")
+_CONTROL_STARTS = frozenset("\t\r\n")
+
+
+def _skippable(ch: str) -> bool:
+    """Characters a spreadsheet may drop before reading a formula: any Unicode space
+    (incl. U+3000 and U+00A0) and invisible format characters (U+FEFF, U+200B, ...)."""
+    return ch.isspace() or unicodedata.category(ch) == "Cf"
 
 
 def neutralise(cell: str) -> str:
     """Prefix a would-be formula with an apostrophe so spreadsheets show it as text.
 
-    Checks the first non-space character after NFKC (full-width ＝ and ＋ count too).
+    Looks at the first character that is neither a space nor invisible, after NFKC (so the
+    full-width ＝ ＋ － ＠ count too); a cell starting with a tab or line break is prefixed too.
     """
-    stripped = cell.lstrip(" ")
-    if stripped and (
-        stripped[0] in _FORMULA_STARTS
-        or unicodedata.normalize("NFKC", stripped[0])[:1] in _FORMULA_STARTS
-    ):
+    if cell[:1] in _CONTROL_STARTS:
         return "'" + cell
-    if cell[:1] in ("\t", "\r", "\n"):
+    first = next((ch for ch in cell if not _skippable(ch)), "")
+    if first and (
+        first in _FORMULA_STARTS or unicodedata.normalize("NFKC", first)[:1] in _FORMULA_STARTS
+    ):
         return "'" + cell
     return cell
 

@@ -8,6 +8,7 @@ PostgreSQL both run DDL transactionally). To change the schema: edit `schema.py`
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,8 +30,29 @@ def _v2_failed_attempts_at_index(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _v3_session_key_and_outbox_request(conn: Connection) -> None:
+    """Version 3: reviewers.session_key (a random key per account), outbox.request_id."""
+    columns = {
+        table: {c["name"] for c in inspect(conn).get_columns(table)}
+        for table in ("reviewers", "outbox")
+        if inspect(conn).has_table(table)
+    }
+    if "session_key" not in columns.get("reviewers", {"session_key"}):
+        conn.execute(
+            text("ALTER TABLE reviewers ADD COLUMN session_key VARCHAR(64) NOT NULL DEFAULT ''")
+        )
+        for (rid,) in conn.execute(text("SELECT id FROM reviewers")).all():
+            conn.execute(
+                text("UPDATE reviewers SET session_key = :k WHERE id = :i"),
+                {"k": secrets.token_hex(16), "i": rid},
+            )
+    if "request_id" not in columns.get("outbox", {"request_id"}):
+        conn.execute(text("ALTER TABLE outbox ADD COLUMN request_id INTEGER"))
+
+
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     2: _v2_failed_attempts_at_index,
+    3: _v3_session_key_and_outbox_request,
 }
 
 

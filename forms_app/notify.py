@@ -12,6 +12,12 @@ Settings (Flask config keys, or ``CMSKIT_FORMS_<KEY>`` environment variables):
 ``NOTIFY_SMTP_PORT``, ``NOTIFY_SMTP_USER``, ``NOTIFY_SMTP_PASSWORD``, ``NOTIFY_SMTP_STARTTLS``,
 ``NOTIFY_WEBHOOK_URL``, ``NOTIFY_WEBHOOK_SECRET`` (HMAC-SHA256 signature header),
 ``NOTIFY_REVIEW_URL`` (absolute URL of /forms/review/ for links), ``NOTIFY_TIMEOUT``.
+`check_config` runs when the app starts (forms_app.review.init_app): a setting that would
+silently turn a channel off or make every try fail stops the start and is named.
+
+`deliver_due` never stops on one message: whatever sending it raises (a refused connection,
+an SMTP error, a malformed HTTP answer, a bad payload) is recorded on its row, the row is
+retried with backoff, and the batch goes on.
 """
 
 from __future__ import annotations
@@ -21,20 +27,22 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import smtplib
-import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from forms_app.db import read_tx, write_tx
+from forms_app.labels import FORM_LABELS
 from forms_app.schema import outbox
-from forms_app.triage import FORM_LABELS, as_utc, utcnow
+from forms_app.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,18 @@ BACKOFF_BASE = 30  # seconds before the first retry
 BACKOFF_CAP = 6 * 3600  # never wait longer than this between tries
 LEASE = 300  # seconds a worker owns a row while sending it
 BATCH = 50
+ENV_PREFIX = "CMSKIT_FORMS_"
+_ADDRESS = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+class NotifyConfigError(ValueError):
+    """A notification setting is wrong; the message names the environment variable."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{ENV_PREFIX}{key} {problem}")
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +88,8 @@ class NotifySettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> NotifySettings:
+        """Settings from the app's config; NotifyConfigError names a wrong setting."""
+
         def text(key: str) -> str:
             value = config.get(key)
             return "" if value is None else str(value).strip()
@@ -75,24 +97,79 @@ class NotifySettings:
         raw_to = config.get("NOTIFY_EMAIL_TO") or ()
         if isinstance(raw_to, str):
             raw_to = raw_to.split(",")
-        recipients = tuple(a.strip() for a in raw_to if str(a).strip())
-        webhook = text("NOTIFY_WEBHOOK_URL")
-        if webhook and not webhook.startswith(("http://", "https://")):
-            raise ValueError(f"NOTIFY_WEBHOOK_URL must be an http(s) URL, not {webhook!r}")
+        recipients = tuple(str(a).strip() for a in raw_to if str(a).strip())
+        for address in recipients:
+            if not _ADDRESS.fullmatch(address):
+                raise NotifyConfigError(
+                    "NOTIFY_EMAIL_TO", f"must be comma-separated e-mail addresses, not {address!r}"
+                )
+        sender = text("NOTIFY_EMAIL_FROM") or "cmskit-forms@localhost"
+        if not _ADDRESS.fullmatch(sender):
+            raise NotifyConfigError(
+                "NOTIFY_EMAIL_FROM", f"must be an e-mail address, not {sender!r}"
+            )
+        smtp_host = text("NOTIFY_SMTP_HOST")
+        if recipients and not smtp_host:
+            raise NotifyConfigError(
+                "NOTIFY_SMTP_HOST", "is not set but NOTIFY_EMAIL_TO is: e-mail would never be sent"
+            )
+        if smtp_host and not recipients:
+            raise NotifyConfigError(
+                "NOTIFY_EMAIL_TO", "is not set but NOTIFY_SMTP_HOST is: nobody would get e-mail"
+            )
+        starttls = text("NOTIFY_SMTP_STARTTLS").lower()
+        if starttls not in _TRUE + _FALSE:
+            raise NotifyConfigError(
+                "NOTIFY_SMTP_STARTTLS", f"must be true or false, not {starttls!r}"
+            )
         return cls(
             email_to=recipients,
-            email_from=text("NOTIFY_EMAIL_FROM") or "cmskit-forms@localhost",
-            smtp_host=text("NOTIFY_SMTP_HOST"),
-            smtp_port=int(config.get("NOTIFY_SMTP_PORT") or 25),
+            email_from=sender,
+            smtp_host=smtp_host,
+            smtp_port=_number(config, "NOTIFY_SMTP_PORT", 25, int, 1, 65535),
             smtp_user=text("NOTIFY_SMTP_USER"),
             smtp_password=text("NOTIFY_SMTP_PASSWORD"),
-            smtp_starttls=str(config.get("NOTIFY_SMTP_STARTTLS") or "").lower()
-            in ("1", "true", "yes"),
-            webhook_url=webhook,
+            smtp_starttls=starttls in _TRUE,
+            webhook_url=_http_url(text("NOTIFY_WEBHOOK_URL"), "NOTIFY_WEBHOOK_URL"),
             webhook_secret=text("NOTIFY_WEBHOOK_SECRET"),
-            review_url=text("NOTIFY_REVIEW_URL"),
-            timeout=float(config.get("NOTIFY_TIMEOUT") or 10.0),
+            review_url=_http_url(text("NOTIFY_REVIEW_URL"), "NOTIFY_REVIEW_URL"),
+            timeout=_number(config, "NOTIFY_TIMEOUT", 10.0, float, 0.1, 300),
         )
+
+
+def _http_url(value: str, key: str) -> str:
+    """`value` if empty or an absolute http(s) URL with a host, else NotifyConfigError."""
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
+        raise NotifyConfigError(key, f"must be an absolute http(s) URL with a host, not {value!r}")
+    return value
+
+
+def _number(
+    config: Mapping[str, Any], key: str, default: float, kind: type, low: float, high: float
+) -> Any:
+    raw = config.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or isinstance(raw, bool) or not low <= value <= high:
+        raise NotifyConfigError(key, f"must be a number from {low:g} to {high:g}, not {raw!r}")
+    return value
+
+
+def check_config(config: Mapping[str, Any]) -> NotifySettings:
+    """Validate the notification settings at start-up (NotifyConfigError when wrong)."""
+    return NotifySettings.from_config(config)
 
 
 def current_settings() -> NotifySettings:
@@ -189,7 +266,8 @@ def enqueue_new_request(
     for channel, payload in messages:
         conn.execute(
             outbox.insert().values(
-                channel=channel, payload=payload, attempts=0, next_attempt_at=now, created_at=now
+                channel=channel, payload=payload, attempts=0, next_attempt_at=now, created_at=now,
+                request_id=request.get("id"),
             )
         )
     return len(messages)
@@ -285,8 +363,7 @@ def deliver_due(
             if sender is None:
                 raise RuntimeError(f"unknown channel {row.channel!r}")
             sender(row.payload, settings)
-        except (OSError, smtplib.SMTPException, urllib.error.URLError, RuntimeError,
-                ValueError) as err:
+        except Exception as err:  # any error of one row is that row's failure, never the batch's
             failed += 1
             attempts = row.attempts + 1
             log.warning("notification %s (%s) failed, try %d: %s", row.id, row.channel,

@@ -1,9 +1,25 @@
-"""Retention: purge personal data of old closed requests, forget a requester's e-mail.
+"""Retention: purge personal data of old finished requests, forget a requester's e-mail.
 
-Requests are not deleted: the history (append-only) refers to them. Purging blanks every
-value a customer typed or that identifies them (title, body, fields, contact e-mail, client
-address, support-ID hash) and leaves the facts: form, product, status, dates, who triaged
-it, and the history rows. Each purge adds a history row saying so.
+Requests are not deleted: the history refers to them. Purging blanks every value a customer
+typed or that identifies them (title, body, fields, contact e-mail, client address,
+support-ID hash) and leaves the facts: form, product, status, dates, who triaged it.
+
+The history keeps its facts (action, statuses, time, actor) for ever; its free-text
+``comment`` is where personal data can hide (a reviewer noting a name or an address), so:
+
+* a purge replaces every non-empty comment of a purged request with `PURGED_COMMENT`
+  (except the fixed texts retention itself recorded);
+* forget-email replaces the address wherever it appears in any comment with `ERASED`.
+
+Notifications repeat titles: a purge deletes every outbox row of a purged request (sent or
+not: telling reviewers about a request closed long ago helps nobody) and sent rows older
+than the cutoff; forget-email redacts the address inside the payloads that hold it.
+
+Which requests a purge takes: the closed ones (declined, duplicate, published) and accepted
+ones, all last changed more than N days ago. Accepted is not final (it waits to be
+published), but a request accepted and then left alone for the whole retention period has
+had its chance; keeping its personal data for ever would be worse. Requests still waiting
+for triage (received, in review) are never purged: nobody has read them yet.
 """
 
 from __future__ import annotations
@@ -14,47 +30,61 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, String, cast, func, or_, select
+from sqlalchemy import Connection, Engine, String, and_, cast, func, or_, select
 
 from forms_app.db import write_tx
-from forms_app.schema import outbox, requests
-from forms_app.triage import CLOSED_STATUSES, check_actor, record, utcnow
+from forms_app.schema import outbox, request_history, requests
+from forms_app.timeutil import utcnow
+from forms_app.triage import CLOSED_STATUSES, check_actor, record
 
 PURGED_TITLE = "(保存期間経過のため削除)"
+PURGED_COMMENT = "(保存期間経過のため削除)"
 ERASED = "[削除済み]"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+PURGEABLE_STATUSES: frozenset[str] = CLOSED_STATUSES | {"accepted"}
+_OWN_RECORDS = ("purge", "forget_email")  # fixed texts without personal data
 
 
 @dataclass(frozen=True, slots=True)
 class PurgeReport:
-    requests: int
-    outbox: int
+    requests: int  # requests whose personal data was blanked now
+    outbox: int  # notifications deleted
+    comments: int  # history comments replaced
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    requests: int  # requests that held the address
+    comments: int  # history comments it was removed from
+    outbox: int  # notifications it was removed from
 
 
 def purge_closed(
     engine: Engine, *, older_than_days: int, actor: str = "system", now: dt.datetime | None = None
 ) -> PurgeReport:
-    """Blank personal data of closed requests last changed more than N days ago.
-
-    Also deletes sent notifications older than the cutoff (they repeat request titles).
-    """
+    """Blank personal data of finished requests last changed more than N days ago."""
     if older_than_days < 1:
         raise ValueError("older_than_days must be at least 1")
     check_actor(actor)
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=older_than_days)
     with write_tx(engine) as conn:
-        ids = conn.execute(
-            select(requests.c.id, requests.c.status).where(
-                requests.c.status.in_(sorted(CLOSED_STATUSES)),
+        due = conn.execute(
+            select(requests.c.id, requests.c.status, requests.c.receipt, requests.c.title).where(
+                requests.c.status.in_(sorted(PURGEABLE_STATUSES)),
                 requests.c.updated_at < cutoff,
-                requests.c.title != PURGED_TITLE,
             )
         ).all()
-        for request_id, status in ids:
+        comments = deleted = 0
+        fresh = [row for row in due if row.title != PURGED_TITLE]
+        for row in due:
+            # Also for requests purged before: comments added since then go too.
+            comments += _scrub_comments(conn, row.id)
+            deleted += _drop_notifications(conn, row.id, row.receipt)
+        for row in fresh:
             conn.execute(
                 requests.update()
-                .where(requests.c.id == request_id)
+                .where(requests.c.id == row.id)
                 .values(
                     title=PURGED_TITLE,
                     body="",
@@ -65,14 +95,43 @@ def purge_closed(
                 )
             )
             record(
-                conn, request_id=request_id, actor=actor, action="purge",
-                from_status=status, to_status=status,
+                conn, request_id=row.id, actor=actor, action="purge",
+                from_status=row.status, to_status=row.status,
                 comment=f"{older_than_days}日を超えたため個人データを削除", at=now,
             )
-        sent = conn.execute(
+        deleted += conn.execute(
             outbox.delete().where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
         ).rowcount
-    return PurgeReport(len(ids), sent)
+    return PurgeReport(len(fresh), deleted, comments)
+
+
+def _scrub_comments(conn: Connection, request_id: int) -> int:
+    """Replace the request's history comments (not the records retention itself wrote)."""
+    return conn.execute(
+        request_history.update()
+        .where(
+            request_history.c.request_id == request_id,
+            request_history.c.action.not_in(_OWN_RECORDS),
+            request_history.c.comment != "",
+            request_history.c.comment != PURGED_COMMENT,
+        )
+        .values(comment=PURGED_COMMENT)
+    ).rowcount
+
+
+def _drop_notifications(conn: Connection, request_id: int, receipt: str) -> int:
+    """Delete the request's outbox rows (rows from before schema 3 are found by receipt)."""
+    return conn.execute(
+        outbox.delete().where(
+            or_(
+                outbox.c.request_id == request_id,
+                and_(
+                    outbox.c.request_id.is_(None),
+                    cast(outbox.c.payload, String).contains(receipt, autoescape=True),
+                ),
+            )
+        )
+    ).rowcount
 
 
 def _erase(value: Any, address: str) -> Any:
@@ -88,10 +147,10 @@ def _erase(value: Any, address: str) -> Any:
     return value
 
 
-def forget_email(engine: Engine, address: str, *, actor: str = "system") -> int:
-    """Remove an e-mail address from every request (contact field and typed text).
+def forget_email(engine: Engine, address: str, *, actor: str = "system") -> ForgetReport:
+    """Remove an e-mail address from every request, history comment and notification.
 
-    Returns how many requests changed. The history records that it was done, not the address.
+    Each request that held it gets a history row saying so (without the address).
     """
     address = (address or "").strip().casefold()
     if not EMAIL_RE.fullmatch(address) or len(address) > 254:
@@ -99,7 +158,7 @@ def forget_email(engine: Engine, address: str, *, actor: str = "system") -> int:
     check_actor(actor)
     now = utcnow()
     needle = address  # matched lower-cased; JSON text is searched as well
-    changed = 0
+    in_json = json.dumps(needle)[1:-1]
     with write_tx(engine) as conn:
         rows = conn.execute(
             select(requests).where(
@@ -108,7 +167,7 @@ def forget_email(engine: Engine, address: str, *, actor: str = "system") -> int:
                     func.lower(requests.c.title).contains(needle, autoescape=True),
                     func.lower(requests.c.body).contains(needle, autoescape=True),
                     func.lower(cast(requests.c.fields, String)).contains(
-                        json.dumps(needle)[1:-1], autoescape=True
+                        in_json, autoescape=True
                     ),
                 )
             )
@@ -126,10 +185,32 @@ def forget_email(engine: Engine, address: str, *, actor: str = "system") -> int:
                     fields=_erase(row.fields, address),
                 )
             )
+        comments = conn.execute(
+            select(request_history.c.id, request_history.c.comment).where(
+                func.lower(request_history.c.comment).contains(needle, autoescape=True)
+            )
+        ).all()
+        for history_id, comment in comments:
+            conn.execute(
+                request_history.update()
+                .where(request_history.c.id == history_id)
+                .values(comment=_erase(comment, address) or ERASED)
+            )
+        notes = conn.execute(
+            select(outbox.c.id, outbox.c.payload).where(
+                func.lower(cast(outbox.c.payload, String)).contains(in_json, autoescape=True)
+            )
+        ).all()
+        for outbox_id, payload in notes:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == outbox_id)
+                .values(payload=_erase(payload, address))
+            )
+        for row in rows:
             record(
                 conn, request_id=row.id, actor=actor, action="forget_email",
                 from_status=row.status, to_status=row.status,
                 comment="依頼によりメールアドレスを削除", at=now,
             )
-            changed += 1
-    return changed
+    return ForgetReport(len(rows), len(comments), len(notes))

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2  # 2: ix_failed_at (see forms_app.migrations.UPGRADES)
+SCHEMA_VERSION = 3  # 2: ix_failed_at; 3: reviewers.session_key, outbox.request_id (migrations)
 
 metadata = MetaData()
 
@@ -72,8 +72,8 @@ requests = Table(
 Index("ix_requests_status_created", requests.c.status, requests.c.created_at)
 Index("ix_requests_form", requests.c.form)
 
-# Append-only: rows are inserted, never updated or deleted (retention blanks personal data
-# in `requests`, the facts here stay).
+# Append-only for facts: rows are never deleted and action, statuses, time and actor never
+# change; retention only blanks personal data in `comment` (forms_app.retention).
 request_history = Table(
     "request_history",
     metadata,
@@ -112,6 +112,9 @@ reviewers = Table(
     Column("password_hash", String(256), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Version 3: random key every review session cookie must carry; replaced on logout and
+    # password change, so a copied cookie dies with them (forms_app.review.auth).
+    Column("session_key", String(64), nullable=False, default=""),
 )
 
 # Notifications to reviewers: written in the submit transaction, delivered by a worker.
@@ -120,6 +123,8 @@ outbox = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("channel", String(16), nullable=False),  # email | webhook
+    # Version 3: the request it is about (retention drops a purged request's rows).
+    Column("request_id", Integer),
     Column("payload", JSON, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),

@@ -16,12 +16,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from forms_app.db import read_tx, write_tx
+from forms_app.labels import FORM_LABELS, STATUS_LABELS
 from forms_app.receipts import parse_receipt
 from forms_app.schema import request_history, requests
+from forms_app.timeutil import DEFAULT_TIMEZONE, as_utc, utcnow
 
 STATUSES: tuple[str, ...] = (
     "received",
@@ -31,28 +34,6 @@ STATUSES: tuple[str, ...] = (
     "duplicate",
     "published",
 )
-STATUS_LABELS: dict[str, str] = {
-    "received": "受付済み",
-    "in_review": "確認中",
-    "accepted": "採用",
-    "declined": "見送り",
-    "duplicate": "重複",
-    "published": "公開済み",
-}
-FORM_LABELS: dict[str, str] = {
-    "feedback": "機能要望・問題報告",
-    "docs": "Q&A・マニュアルへの記載要望",
-}
-ACTION_LABELS: dict[str, str] = {
-    "submitted": "受付",
-    "status": "ステータス変更",
-    "claim": "担当",
-    "release": "担当解除",
-    "draft_faq": "FAQ下書き作成",
-    "purge": "個人データ削除(保存期間)",
-    "forget_email": "メールアドレス削除",
-}
-
 # Allowed transitions; anything else (including "to itself") is forbidden.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"in_review"}),
@@ -92,19 +73,6 @@ class ClaimConflict(TriageError):
 
 class InvalidInput(TriageError):
     pass
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Aware UTC datetime (SQLite hands back naive values that were stored as UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
 
 
 def check_actor(actor: str) -> str:
@@ -366,7 +334,7 @@ def publish(
 
 @dataclass(frozen=True, slots=True)
 class ListFilter:
-    """What the list shows. Dates are calendar days in `tz` (Japan time by default)."""
+    """What the list shows. Dates are calendar days in `tz` (pass the ``TIMEZONE`` setting's)."""
 
     statuses: Sequence[str] = ()
     form: str | None = None
@@ -378,7 +346,7 @@ class ListFilter:
     order: str = "newest"  # newest | oldest
     page: int = 1
     per_page: int = 50
-    tz: dt.tzinfo = field(default=dt.timezone(dt.timedelta(hours=9), "JST"))
+    tz: dt.tzinfo = field(default=ZoneInfo(DEFAULT_TIMEZONE))
 
     def validate(self) -> ListFilter:
         for status in self.statuses:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
-from review_helpers import sqlite_engine
-from sqlalchemy import Engine, select
+from review_helpers import postgres_schema, sqlite_engine
+from sqlalchemy import Engine, inspect, select, text
+from werkzeug.security import generate_password_hash
 
 from forms_app import accounts
-from forms_app.schema import reviewers
+from forms_app.db import get_engine
+from forms_app.migrations import migrate
+from forms_app.schema import SCHEMA_VERSION, reviewers
 
 
 @pytest.fixture
@@ -59,3 +63,60 @@ def test_duplicate_and_missing_accounts(engine: Engine) -> None:
         accounts.add_reviewer(engine, "SATO", "another long password")
     with pytest.raises(accounts.AccountError, match="いません"):
         accounts.remove_reviewer(engine, "suzuki")
+
+
+def test_session_key_changes_on_logout_password_change_and_removal(engine: Engine) -> None:
+    accounts.add_reviewer(engine, "sato", "a long enough password")
+    accounts.add_reviewer(engine, "suzuki", "a long enough password")
+    first = accounts.session_key(engine, "sato")
+    assert first and len(first) == 32
+    assert first != accounts.session_key(engine, "suzuki")  # random, not a counter
+    accounts.end_sessions(engine, "sato")
+    second = accounts.session_key(engine, "sato")
+    assert second and second != first
+    accounts.set_password(engine, "sato", "another long password")
+    third = accounts.session_key(engine, "sato")
+    assert third and third not in (first, second)
+    accounts.remove_reviewer(engine, "sato")
+    assert accounts.session_key(engine, "sato") is None
+    # Re-created under the same name: sessions of the old account stay dead.
+    accounts.add_reviewer(engine, "sato", "a long enough password")
+    assert accounts.session_key(engine, "sato") not in (None, first, second, third)
+
+
+def _downgrade_to_v2(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE reviewers DROP COLUMN session_key"))
+        conn.execute(text("ALTER TABLE outbox DROP COLUMN request_id"))
+        conn.execute(text("UPDATE schema_version SET version = 2"))
+        conn.execute(
+            text("INSERT INTO reviewers (username, password_hash, active, created_at) "
+                 "VALUES ('old', :h, :a, :t)"),
+            {"h": generate_password_hash("an old long password", method="scrypt"),
+             "a": True, "t": dt.datetime.now(dt.UTC)},
+        )
+
+
+def _check_upgraded(engine: Engine) -> None:
+    assert migrate(engine).before == 2
+    assert accounts.verify(engine, "old", "an old long password") == "old"
+    key = accounts.session_key(engine, "old")
+    assert key and len(key) == 32
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("outbox")}
+    assert "request_id" in columns
+    assert migrate(engine).before == SCHEMA_VERSION == 3
+
+
+def test_upgrade_from_version_2_gives_existing_reviewers_a_session_key(engine: Engine) -> None:
+    _downgrade_to_v2(engine)
+    _check_upgraded(engine)
+
+
+@pytest.mark.service
+def test_upgrade_from_version_2_on_postgresql() -> None:
+    with postgres_schema() as url:
+        engine = get_engine(url)
+        migrate(engine)
+        _downgrade_to_v2(engine)
+        _check_upgraded(engine)

@@ -28,7 +28,8 @@ def test_check_ok_prints_one_summary_line() -> None:
     result = CliRunner().invoke(main, ["check", str(FIXTURE)])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "OK: 4 questions in 2 categories, 2 news, 9 plans (1 draft not published)\n"
+        "OK: 質問 4 件(カテゴリー 2 件)、お知らせ 2 件、プラン 9 件"
+        "(ほかに下書き 1 件は公開されません)\n"
     )
 
 
@@ -48,7 +49,7 @@ def test_check_reports_problems_like_a_compiler(broken: Path) -> None:
         line.startswith(f"{prefix}/plans.yml:11: plans[0].price_excl_tax: 整数が必要ですが")
         for line in lines
     )
-    assert lines[-1] == "FAILED: 3 problems (3 件の問題があります)"
+    assert lines[-1] == "NG: 3 件の問題があります。直してからもう一度検査してください。"
 
 
 def test_check_json_for_ci(broken: Path) -> None:
@@ -79,7 +80,7 @@ def test_check_defaults_to_content_in_the_current_folder(
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 4 questions")
+    assert result.output.startswith("OK: 質問 4 件")
 
 
 def test_check_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
@@ -96,7 +97,7 @@ def test_check_as_a_real_process(broken: Path) -> None:
     script = Path(sys.executable).with_name("cmskb")  # the console script from pyproject
     ok = subprocess.run([str(script), "check", str(FIXTURE)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.startswith("OK: 4 questions in 2 categories, 2 news, 9 plans")
+    assert ok.stdout.startswith("OK: 質問 4 件(カテゴリー 2 件)、お知らせ 2 件、プラン 9 件")
 
 
 def test_export_writes_the_rendered_tree(tmp_path: Path) -> None:

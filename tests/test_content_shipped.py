@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,32 @@ def test_shipped_content_has_enough_questions_and_news(shipped: Content) -> None
     assert len(shipped.published_questions) >= 40
     assert len({q.category for q in shipped.published_questions}) >= 6
     assert len(shipped.news) >= 5
+
+
+def test_shipped_prices_are_written_as_placeholders(content_root: Path) -> None:
+    """Figures in the editors' text come from plans.yml, so a price change reaches them."""
+    typed = {
+        path.relative_to(content_root).as_posix(): figures
+        for path in sorted(content_root.rglob("*.yml"))
+        if (figures := re.findall(r"\d[\d,]*円(?!未満)", path.read_text(encoding="utf-8")))
+    }
+    assert typed == {}
+
+
+def test_shipped_price_question_points_to_the_table(shipped: Content) -> None:
+    answer = next(q.answer for q in shipped.questions if q.id == "plan-prices")
+    assert "](/plans/#price-table)" in answer
+    assert "|" not in answer  # no copy of the price table
+
+
+def test_only_products_with_the_flag_get_version_ups_without_a_contract(
+    shipped: Content,
+) -> None:
+    """Texts that promise version-ups without a contract name only such products (クラウド)."""
+    free = {p.name for p in shipped.site.products if p.minor_version_ups_without_contract}
+    others = {p.name for p in shipped.site.products} - free
+    texts = [q.answer for q in shipped.questions] + [n.body for n in shipped.news]
+    for text in texts:
+        for line in text.splitlines():
+            if re.search(r"契約(の有無|がなくても|なしで)", line) and "バージョンアップ" in line:
+                assert not [name for name in others if name in line], line

@@ -253,3 +253,34 @@ def test_nginx_proxies_the_forms_with_their_own_headers(stack: Stack) -> None:
     status, headers, _ = _fetch(stack.base_url + "/forms")
     assert status == 301
     assert headers["Location"] == "/forms/"
+
+
+def _post(url: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_too_large_bodies_get_a_japanese_413_from_the_app_or_nginx(stack: Stack) -> None:
+    url = stack.base_url + "/forms/feedback/"
+    # Above the app's MAX_CONTENT_LENGTH, below nginx's limit: the app's own page.
+    status, headers, body = _post(url, b"title=" + b"x" * (300 * 1024))
+    page = body.decode("utf-8")
+    assert status == 413
+    assert "送信内容が大きすぎます" in page and "KiB" in page
+    # Above nginx's client_max_body_size: nginx answers, in Japanese, not its English page.
+    status, headers, body = _post(url, b"title=" + b"x" * (2 * 1024 * 1024))
+    page = body.decode("utf-8")
+    assert status == 413
+    assert "送信内容が大きすぎます" in page and "「戻る」" in page
+    assert "Request Entity Too Large" not in page and "<center>nginx" not in page
+    assert headers["Content-Type"].lower().replace(" ", "") == "text/html;charset=utf-8"
+    assert headers["X-Content-Type-Options"] == "nosniff"

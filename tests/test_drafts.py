@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,7 +38,14 @@ def test_draft_loads_with_the_content_loader(tmp_path: Path, engine: Engine) -> 
     made = drafts.write_draft(engine, item["id"], content_dir=content, actor="sato",
                               category="support-contract", today=dt.date(2026, 11, 2))
     assert made.path == content / "faq" / "support-contract" / f"{made.faq_id}.yml"
-    assert made.faq_id.startswith("req-") and made.faq_id not in {q.id for q in before.questions}
+    assert re.fullmatch(r"faq-20261102-[a-z2-9]{5}", made.faq_id)
+    assert made.faq_id not in {q.id for q in before.questions}
+    # Nothing of the request in the public id or the file: not its receipt.
+    receipt = str(item["receipt"])
+    text = made.path.read_text(encoding="utf-8")
+    for part in receipt.lower().split("-"):
+        assert part not in made.faq_id
+    assert receipt not in text and f"#{item['id']}" in text
     loaded = load_content(content)
     question = next(q for q in loaded.questions if q.id == made.faq_id)
     assert question.draft is True
@@ -51,20 +60,54 @@ def test_draft_loads_with_the_content_loader(tmp_path: Path, engine: Engine) -> 
     assert history[-1]["comment"] == f"faq/support-contract/{made.faq_id}.yml"
 
 
-def test_second_draft_gets_a_new_id_and_hostile_yaml_stays_text(
+def test_second_draft_is_refused_and_hostile_yaml_stays_text(
     tmp_path: Path, engine: Engine
 ) -> None:
     content = copy_content(tmp_path)
     nasty = "key: value\n- item\n!!python/object:os.system ['echo hi']\n---\n&a *a # comment"
     item = _accepted_docs(engine, fields={"suggested": nasty, "page_url": "/faq/install-steps/"})
     one = drafts.write_draft(engine, item["id"], content_dir=content, actor="sato")
-    two = drafts.write_draft(engine, item["id"], content_dir=content, actor="sato")
-    assert one.faq_id != two.faq_id and two.faq_id == f"{one.faq_id}-2"
+    with pytest.raises(drafts.DraftExists, match=f"faq/installation/{one.faq_id}.yml"):
+        drafts.write_draft(engine, item["id"], content_dir=content, actor="suzuki")
+    assert sorted(p.name for p in (content / "faq").glob("*/faq-*.yml")) == [f"{one.faq_id}.yml"]
+    actions = [h["action"] for h in triage.get_history(engine, item["id"])]
+    assert actions.count("draft_faq") == 1
     assert one.category == "installation"  # guessed from the page the request points at
     data = yaml.safe_load(one.path.read_text(encoding="utf-8"))
     assert data["answer"] == nasty + "\n" and data["draft"] is True
     loaded = load_content(content)
-    assert {one.faq_id, two.faq_id} <= {q.id for q in loaded.questions if q.draft}
+    assert one.faq_id in {q.id for q in loaded.questions if q.draft}
+
+
+def test_two_clicks_at_once_make_one_draft(tmp_path: Path, engine: Engine) -> None:
+    content = copy_content(tmp_path)
+    item = _accepted_docs(engine)
+    outcomes: list[str] = []
+    start = threading.Barrier(4)
+
+    def click() -> None:
+        start.wait()
+        try:
+            outcomes.append(drafts.write_draft(engine, item["id"], content_dir=content,
+                                               actor="sato").faq_id)
+        except drafts.DraftExists:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    made = [o for o in outcomes if o != "refused"]
+    assert len(made) == 1 and outcomes.count("refused") == 3
+    assert [p.stem for p in (content / "faq").glob("*/faq-*.yml")] == made
+
+
+def test_new_ids_avoid_existing_ones() -> None:
+    day = dt.date(2026, 1, 5)
+    taken = {drafts.new_id(day, set()) for _ in range(50)}
+    fresh = drafts.new_id(day, taken)
+    assert fresh not in taken and fresh.startswith("faq-20260105-")
 
 
 def test_only_accepted_docs_requests_get_drafts(tmp_path: Path, engine: Engine) -> None:
@@ -80,7 +123,7 @@ def test_only_accepted_docs_requests_get_drafts(tmp_path: Path, engine: Engine) 
     with pytest.raises(triage.InvalidInput, match="カテゴリー"):
         drafts.write_draft(engine, item["id"], content_dir=content, actor="sato",
                            category="no-such")
-    assert list((content / "faq").glob("*/req-*.yml")) == []
+    assert list((content / "faq").glob("*/faq-2*.yml")) == []
 
 
 def test_unknown_product_falls_back_to_every_product(tmp_path: Path, engine: Engine) -> None:

@@ -7,8 +7,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,10 +20,13 @@ from typing import Any, ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 from review_helpers import add_request
 from sqlalchemy import Engine
 
 from forms_app import notify
+from forms_app.cli import main
+from forms_app.config import ConfigError
 from forms_app.testing import engine_of, make_app
 
 
@@ -199,3 +206,147 @@ def test_backoff_doubles_and_is_capped() -> None:
 def test_bad_webhook_setting_is_refused() -> None:
     with pytest.raises(ValueError, match="http"):
         notify.NotifySettings.from_config({"NOTIFY_WEBHOOK_URL": "file:///etc/passwd"})
+
+
+class GarbageReceiver:
+    """A local TCP server that answers every request with bytes that are not HTTP."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                self.hits += 1
+                conn.sendall(b"garbage\r\n\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def garbage() -> Iterator[GarbageReceiver]:
+    receiver = GarbageReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+def test_a_malformed_http_answer_fails_only_its_row(
+    tmp_path: Path, garbage: GarbageReceiver, smtp_sink: tuple[FlakySmtpHandler, int]
+) -> None:
+    handler, smtp_port = smtp_sink
+    handler.failures = 0
+    app = make_app(tmp_path, **{**_app_config(smtp_port, garbage.port),
+                                "NOTIFY_WEBHOOK_SECRET": ""})
+    engine = engine_of(app)
+    with app.app_context():
+        add_request(engine, title="一件目")
+        add_request(engine, title="二件目")
+        settings = notify.current_settings()
+    # Rows in order: email, webhook, email, webhook: each webhook fails, the batch goes on.
+    report = notify.deliver_due(engine, settings)
+    assert (report.sent, report.failed, report.pending) == (2, 2, 2)
+    assert garbage.hits == 2 and len(handler.messages) == 2
+    for row in notify.outbox_rows(engine):
+        if row["channel"] == "webhook":
+            assert row["sent_at"] is None and row["attempts"] == 1
+            assert "BadStatusLine" in row["last_error"] or "garbage" in row["last_error"]
+            assert row["next_attempt_at"] is not None
+        else:
+            assert row["sent_at"] is not None
+
+
+def test_the_worker_loop_outlives_failing_rows(tmp_path: Path, garbage: GarbageReceiver) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CMSKIT_FORMS_")},
+        "CMSKIT_FORMS_ENV": "testing",
+        "CMSKIT_FORMS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CMSKIT_FORMS_DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}",
+        "CMSKIT_FORMS_NOTIFY_WEBHOOK_URL": f"http://127.0.0.1:{garbage.port}/hook",
+    }
+    app = make_app(tmp_path, NOTIFY_WEBHOOK_URL=env["CMSKIT_FORMS_NOTIFY_WEBHOOK_URL"])
+    engine = engine_of(app)
+    with app.app_context():
+        add_request(engine)
+        add_request(engine)
+    command = [str(Path(sys.executable).parent / "cmskit-forms"), "review",
+               "deliver-notifications", "--loop", "--interval", "0.5", "--json"]
+    log = tmp_path / "worker.log"
+    with log.open("w") as errors, subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
+    ) as worker:
+        reports = []
+        try:
+            deadline = time.monotonic() + 60
+            while len(reports) < 3 and time.monotonic() < deadline:
+                line = worker.stdout.readline() if worker.stdout else ""
+                if not line:
+                    break
+                if line.startswith("{"):  # one JSON report per pass
+                    reports.append(line)
+            alive = worker.poll() is None
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert alive, log.read_text()
+    assert len(reports) >= 3
+    rows = notify.outbox_rows(engine)
+    assert [r["attempts"] for r in rows] == [1, 1]  # both tried once, then backing off
+    assert all(r["sent_at"] is None and r["last_error"] for r in rows)
+    assert garbage.hits == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("NOTIFY_WEBHOOK_URL", "hooks.example.jp/new"),
+        ("NOTIFY_WEBHOOK_URL", "ftp://hooks.example.jp/new"),
+        ("NOTIFY_WEBHOOK_URL", "https:///no-host"),
+        ("NOTIFY_REVIEW_URL", "support.example.jp/forms/review/"),
+        ("NOTIFY_SMTP_PORT", "smtp"),
+        ("NOTIFY_SMTP_PORT", 70000),
+        ("NOTIFY_TIMEOUT", "soon"),
+        ("NOTIFY_EMAIL_TO", "team at example.com"),
+        ("NOTIFY_SMTP_STARTTLS", "maybe"),
+    ],
+)
+def test_a_bad_notification_setting_stops_the_start(
+    tmp_path: Path, setting: str, value: object
+) -> None:
+    config: dict[str, object] = {"NOTIFY_SMTP_HOST": "127.0.0.1",
+                                 "NOTIFY_EMAIL_TO": "team@example.com", setting: value}
+    with pytest.raises(ConfigError, match=f"CMSKIT_FORMS_{setting} "):
+        make_app(tmp_path, **config)
+
+
+def test_half_configured_email_stops_the_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CMSKIT_FORMS_NOTIFY_SMTP_HOST is not set"):
+        make_app(tmp_path, NOTIFY_EMAIL_TO="team@example.com")
+    with pytest.raises(ConfigError, match="CMSKIT_FORMS_NOTIFY_EMAIL_TO is not set"):
+        make_app(tmp_path, NOTIFY_SMTP_HOST="127.0.0.1")
+
+
+def test_the_command_line_names_a_bad_setting(tmp_path: Path) -> None:
+    env = {
+        "CMSKIT_FORMS_ENV": "testing",
+        "CMSKIT_FORMS_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CMSKIT_FORMS_DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}",
+        "CMSKIT_FORMS_NOTIFY_WEBHOOK_URL": "hooks.example.jp/new",
+    }
+    result = CliRunner().invoke(main, ["review", "deliver-notifications"], env=env)
+    assert result.exit_code == 1
+    assert "CMSKIT_FORMS_NOTIFY_WEBHOOK_URL" in result.output
+    assert "hooks.example.jp/new" in result.output

@@ -136,7 +136,6 @@ def make_content(
             paid=PaidSupport(
                 "有償の概要",
                 (ServiceItem("お問い合わせ", "メールと電話"),),
-                "当社営業日 9:00〜17:00",
                 ("メール", "電話"),
                 CONDITIONS,
             ),

@@ -44,7 +44,7 @@ def test_on_config_stops_on_bad_content(tmp_path: Path, monkeypatch: pytest.Monk
     broken = tmp_path / "content"
     shutil.copytree(FIXTURE, broken)
     (broken / "plans.yml").write_text("tax: [\n", encoding="utf-8")
-    with pytest.raises(PluginError, match="problem"):
+    with pytest.raises(PluginError, match="1 件の問題があります。サイトは作られていません"):
         configure(tmp_path / "project", broken, monkeypatch)
 
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from review_helpers import add_request, copy_content, move_to, sqlite_engine
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from forms_app import accounts, export, triage
 from forms_app.cli import main
+from forms_app.schema import support_ids
+from forms_app.testing import PEPPER, add_support_id
 
 
 class Cli:
@@ -93,7 +95,7 @@ def test_reviewer_accounts_from_prompt_and_stdin(cli: Cli) -> None:
 def test_retention_commands(cli: Cli) -> None:
     item = add_request(cli.engine, email="someone@example.com")
     out = json.loads(cli("forget-email", "someone@example.com", "--as", "sato", "--json").output)
-    assert out == {"requests": 1}
+    assert out == {"requests": 1, "comments": 0, "outbox": 0}
     assert triage.get_request(cli.engine, item["id"])["contact_email"] is None
     assert json.loads(cli("purge", "--older-than", "30", "--json").output)["requests"] == 0
     assert cli("purge", "--older-than", "0", ok=False).exit_code == 2
@@ -113,6 +115,11 @@ HOSTILE_CELLS = [
     "\r=1+1",
     "  =1+1",
     "＝1+1",
+    "\u3000=1+1",  # ideographic space
+    "\xa0+1",  # no-break space
+    "\ufeff@SUM(A1:A9)",  # byte order mark
+    "\u200b-1",  # zero-width space
+    " \u3000\t=1",
 ]
 
 
@@ -131,7 +138,8 @@ def test_export_csv_neutralises_formulas(cli: Cli, tmp_path: Path) -> None:
     for row in rows:
         for value in row.values():
             assert not value or value[0] not in "=+-@\t\r", row
-            if value.lstrip(" ")[:1] in ("=", "＝"):
+            visible = value.lstrip(" \u3000\xa0\ufeff\u200b\t")
+            if visible[:1] in ("=", "＝", "+", "@") or (visible[:1] == "-" and value[:1] != "'"):
                 pytest.fail(f"live formula: {value!r}")
     titles = [r["title"] for r in rows]
     assert titles[: len(HOSTILE_CELLS)] == ["'" + t for t in HOSTILE_CELLS]
@@ -150,3 +158,29 @@ def test_export_json_keeps_text_as_typed(cli: Cli) -> None:
 def test_neutralise_leaves_ordinary_text_alone() -> None:
     for text in ("普通", "a=b", "mail@example.com", "1-2", "", "'quoted"):
         assert export.neutralise(text) == text
+
+
+def test_revoke_id_reads_ids_from_a_hidden_prompt_or_stdin(cli: Cli) -> None:
+    env = {**cli.env, "CMSKIT_FORMS_SUPPORT_ID_PEPPER": PEPPER}
+    for plain in ("CK-0001-AAAA", "CK-0002-BBBB", "CK-0003-CCCC"):
+        add_support_id(cli.engine, plain)
+    runner = CliRunner()
+    argv = runner.invoke(main, ["revoke-id", "CK-0001-AAAA"], env=env)
+    assert argv.exit_code == 2  # an ID on the command line would stay in the shell history
+    prompted = runner.invoke(main, ["revoke-id"], env=env, input="ｃｋ－０００１－ａａａａ\n")
+    assert prompted.exit_code == 0, prompted.output
+    assert "ＡＡＡＡ" not in prompted.output and "ａａａａ" not in prompted.output  # hidden
+    assert prompted.output.strip().endswith("revoked")
+    bulk = runner.invoke(main, ["revoke-id", "--stdin"], env=env,
+                         input="CK-0002-BBBB\nNOPE-0000\n\nck 0003 cccc\n")
+    assert bulk.exit_code == 1
+    assert "revoked 2 of 3" in bulk.output and "line 2: no such support ID" in bulk.output
+    undo = runner.invoke(main, ["revoke-id", "--stdin", "--undo"], env=env,
+                         input="CK-0002-BBBB\n")
+    assert undo.exit_code == 0 and undo.output.strip() == "reinstated"
+    with cli.engine.connect() as conn:
+        revoked = conn.execute(
+            select(func.count()).select_from(support_ids).where(
+                support_ids.c.revoked_at.is_not(None))
+        ).scalar_one()
+    assert revoked == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,9 @@ from review_helpers import (
 )
 from sqlalchemy import Engine
 
-from forms_app import triage
+from forms_app import accounts, triage
+from forms_app.config import ConfigError
+from forms_app.schema import requests
 from forms_app.testing import engine_of, make_app
 
 HOSTILE = [
@@ -224,7 +228,11 @@ def test_actions_from_the_web(signed_in: FlaskClient, engine: Engine, app: Flask
     _post(signed_in, f"{base}/status", {"status": "accepted"})
     page = _post(signed_in, f"{base}/draft", {"category": ""})
     text = page.get_data(as_text=True)
-    assert "FAQの下書きを作りました: faq/installation/req-" in text
+    made = re.search(r"FAQの下書きを作りました: (faq/installation/faq-\d{8}-[a-z0-9]+\.yml)", text)
+    assert made, text
+    # A second click names the draft that exists and writes nothing.
+    again = _post(signed_in, f"{base}/draft", {"category": ""}).get_data(as_text=True)
+    assert f"このリクエストのFAQ下書きはすでにあります: {made.group(1)}" in again
     page = _post(signed_in, f"{base}/publish", {"faq_id": "install-details"})
     assert "公開済みにしました。" in page.get_data(as_text=True)
     page = _post(signed_in, f"{base}/release", {})
@@ -235,8 +243,8 @@ def test_actions_from_the_web(signed_in: FlaskClient, engine: Engine, app: Flask
     )
     actions = [(h["action"], h["actor"]) for h in triage.get_history(engine, item["id"])]
     assert ("draft_faq", "sato") in actions and actions[-1] == ("release", "sato")
-    drafts = list((Path(app.config["CONTENT_DIR"]) / "faq" / "installation").glob("req-*.yml"))
-    assert len(drafts) == 1
+    drafts = list((Path(app.config["CONTENT_DIR"]) / "faq" / "installation").glob("faq-*.yml"))
+    assert [f"faq/installation/{d.name}" for d in drafts] == [made.group(1)]
 
 
 def test_someone_elses_claim_blocks_web_actions(signed_in: FlaskClient, engine: Engine) -> None:
@@ -282,3 +290,127 @@ def test_list_filters_from_the_query_string(signed_in: FlaskClient, engine: Engi
     bad = signed_in.get("/review/?from=2026-99-01")
     assert bad.status_code == 200
     assert "YYYY-MM-DD" in bad.get_data(as_text=True)
+
+
+def _session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("cmskit_forms_session", path="/forms")
+    assert cookie is not None
+    return cookie.value
+
+
+def _replay(app: Flask, cookie: str) -> Any:
+    other = app.test_client()
+    other.set_cookie("cmskit_forms_session", cookie, path="/forms")
+    return other.get("/review/")
+
+
+def test_a_copied_cookie_dies_with_logout(signed_in: FlaskClient, app: Flask) -> None:
+    copied = _session_cookie(signed_in)
+    assert _replay(app, copied).status_code == 200  # the copy works while signed in
+    signed_in.post("/review/logout", data={"csrf_token": _token(signed_in)})
+    replayed = _replay(app, copied)
+    assert replayed.status_code == 303
+    assert "/review/login" in replayed.headers["Location"]
+    assert signed_in.get("/review/").status_code == 303
+
+
+def test_password_change_and_removal_end_sessions(
+    client: FlaskClient, app: Flask, engine: Engine
+) -> None:
+    assert login(client).status_code == 303
+    copied = _session_cookie(client)
+    accounts.set_password(engine, "sato", "a brand new long password")
+    assert _replay(app, copied).status_code == 303
+    assert client.get("/review/").status_code == 303
+    assert login(client, password="a brand new long password").status_code == 303
+    copied = _session_cookie(client)
+    assert _replay(app, copied).status_code == 200
+    accounts.remove_reviewer(engine, "sato")
+    accounts.add_reviewer(engine, "sato", PASSWORD)  # same name, new account
+    assert _replay(app, copied).status_code == 303
+
+
+def test_login_starts_a_fresh_session(client: FlaskClient) -> None:
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        session["csrf_token"] = "planted-token-seed"
+    assert login(client).status_code == 303
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") != "planted-token-seed"
+        assert session["review_user"] == "sato"
+
+
+def test_fields_products_and_choices_are_shown_in_japanese(
+    signed_in: FlaskClient, engine: Engine
+) -> None:
+    item = add_request(engine, fields={
+        "kind": "problem", "product": "cloud", "version": "7.2", "title": "件名",
+        "description": "内容です", "steps": "1. 開く", "expected": "開く", "actual": "開かない",
+        "environment": "Chrome",
+    })
+    html = signed_in.get(f"/review/requests/{item['id']}").get_data(as_text=True)
+    for label in ("ご連絡の種類", "製品", "バージョン", "再現手順", "期待した結果",
+                  "実際の結果", "ブラウザ・動作環境"):
+        assert f"<dt>{label}</dt>" in html, label
+    assert ">問題報告<" in html and ">problem<" not in html
+    assert "<dt>steps</dt>" not in html and "<dt>kind</dt>" not in html
+    assert "<dd>CMSKITクラウド</dd>" in html and ">cloud<" not in html
+    docs = add_request(engine, form="docs", product="asp", fields={
+        "target": "faq", "page_url": "/faq/x/", "missing": "足りない", "suggested": "案",
+    })
+    html = signed_in.get(f"/review/requests/{docs['id']}").get_data(as_text=True)
+    for label in ("ご要望の対象", "対象ページのURL", "不足している内容・わかりにくい点",
+                  "記載してほしい内容"):
+        assert f"<dt>{label}</dt>" in html, label
+    assert ">FAQ(よくあるご質問)<" in html and "<dt>page_url</dt>" not in html
+    listing = signed_in.get("/review/").get_data(as_text=True)
+    assert "<td>CMSKITクラウド</td>" in listing and "<td>CMSKIT-ASP</td>" in listing
+    assert "<td>cloud</td>" not in listing and "<td>asp</td>" not in listing
+
+
+def test_review_pages_answer_503_in_japanese_when_the_database_is_down(tmp_path: Path) -> None:
+    closed = make_app(
+        tmp_path,
+        DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2",
+        CONTENT_DIR=str(copy_content(tmp_path)),
+    )
+    client = closed.test_client()
+    with client.session_transaction() as session:
+        session.update(review_user="sato", review_since=int(time.time()), review_key="k" * 32)
+    for response in (
+        client.get("/review/"),
+        client.get("/review/requests/1"),
+        client.post("/review/login", data={"username": "sato", "password": PASSWORD}),
+    ):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503, html[:300]
+        assert "ただいま利用できません" in html and "データベースに接続できませんでした" in html
+        assert response.headers["Retry-After"] == "30"
+        assert "Traceback" not in html and "psycopg" not in html
+
+
+@pytest.mark.parametrize("zone", ["Mars/Base", "", "../../etc/passwd"])
+def test_a_bad_timezone_stops_the_start(tmp_path: Path, zone: str) -> None:
+    with pytest.raises(ConfigError, match="CMSKIT_FORMS_TIMEZONE"):
+        make_app(tmp_path, TIMEZONE=zone)
+
+
+def test_times_follow_the_timezone_setting(tmp_path: Path) -> None:
+    for zone, shown in (("Asia/Tokyo", "2026-01-31 09:30"), ("Europe/Paris", "2026-01-31 01:30")):
+        app = make_app(tmp_path / zone.replace("/", "-"), TIMEZONE=zone,
+                       CONTENT_DIR=str(copy_content(tmp_path / zone.replace("/", "-"))))
+        engine = engine_of(app)
+        add_reviewer(engine, "sato")
+        item = add_request(engine)
+        with engine.begin() as conn:
+            conn.execute(requests.update().values(
+                created_at=dt.datetime(2026, 1, 31, 0, 30, tzinfo=dt.UTC)))
+        client = app.test_client()
+        assert login(client).status_code == 303
+        html = client.get(f"/review/requests/{item['id']}").get_data(as_text=True)
+        assert f"<dd>{shown}</dd>" in html, zone
+        # The date filter counts days in the same zone.
+        day = shown[:10]
+        listing = client.get(f"/review/?from={day}&to={day}").get_data(as_text=True)
+        assert item["receipt"] in listing, zone

@@ -79,6 +79,19 @@ def json_ld(html: str) -> list[dict[str, object]]:
     return [json.loads(block) for block in blocks]
 
 
+def price_rows(html: str) -> dict[str, list[str]]:
+    """The cells of the price table (inner HTML), keyed by plan code."""
+    table = html.split('id="price-table"', 1)[1].split("</table>", 1)[0]
+    rows: dict[str, list[str]] = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        if cells:
+            code = re.fullmatch(r'<a href="#plan-[a-z]">([A-Z])</a>', cells[0])
+            assert code, cells[0]
+            rows[code.group(1)] = cells
+    return rows
+
+
 def check_site(site: Path, content: Content) -> None:
     """Assertions shared by the fixture build and the shipped-content build."""
     pages = sorted(site.rglob("*.html"))
@@ -91,12 +104,13 @@ def check_site(site: Path, content: Content) -> None:
             head,
         ), page
 
-    # prices: tax-excluded × 1.10, rounded down, shown as 88,000円
-    plans = (site / "plans" / "index.html").read_text(encoding="utf-8")
+    # prices: tax-excluded × 1.10, rounded down, shown as 88,000円 in the table's cells
+    rows = price_rows((site / "plans" / "index.html").read_text(encoding="utf-8"))
+    assert list(rows) == [plan.code for plan in content.plans.plans]
     for plan in content.plans.plans:
         incl = plan.price_excl_tax * 110 // 100
-        assert f"<strong>{incl:,}円</strong>" in plans, plan.code
-        assert f"{plan.price_excl_tax:,}円" in plans
+        assert rows[plan.code][5] == f"<strong>{incl:,}円</strong>", plan.code
+        assert rows[plan.code][6] == f"{plan.price_excl_tax:,}円", plan.code
 
     # question pages: FAQPage JSON-LD matching the page, kept out of the nav
     home_nav = nav_links((site / "index.html").read_text(encoding="utf-8"))
@@ -107,6 +121,12 @@ def check_site(site: Path, content: Content) -> None:
         assert data[0]["@type"] == "FAQPage"
         names = [e["name"] for e in data[0]["mainEntity"]]  # type: ignore[index]
         assert names == [q.question for q in content.questions_in(category.id)]
+        # the answers as rendered on the question pages (no Markdown syntax left over)
+        for entry in data[0]["mainEntity"]:  # type: ignore[index]
+            qid = entry["url"].rstrip("/").rsplit("/", 1)[1]
+            (page,) = json_ld((site / "faq" / qid / "index.html").read_text("utf-8"))
+            expected = page["mainEntity"][0]["acceptedAnswer"]["text"]  # type: ignore[index]
+            assert entry["acceptedAnswer"]["text"] == expected
     for question in content.published_questions:
         html = (site / "faq" / question.id / "index.html").read_text(encoding="utf-8")
         (data,) = json_ld(html)
@@ -133,6 +153,10 @@ def check_site(site: Path, content: Content) -> None:
     for item in content.news:
         assert (site / "news" / item.id / "index.html").is_file()
 
+    # the home page is titled with the site name alone
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>\s*CMSKIT サポート\s*</title>", home), home.split("</title>")[0]
+
     # a Japanese 404 page
     not_found = (site / "404.html").read_text(encoding="utf-8")
     assert "ページが見つかりません" in not_found and '<html lang="ja"' in not_found
@@ -151,6 +175,13 @@ def test_fixture_site_builds_strictly(fixture_site: Path) -> None:
     check_site(fixture_site, load_content(FIXTURE))
 
 
+def test_price_placeholders_are_replaced_in_pages(fixture_site: Path) -> None:
+    html = (fixture_site / "faq" / "addon-ticket" / "index.html").read_text(encoding="utf-8")
+    assert "追加チケットは1枚8,800円(税別8,000円)です" in html
+    assert "{{" not in html
+    assert 'href="../../plans/#plan-h"' in html
+
+
 def test_shipped_content_builds_strictly(tmp_path: Path) -> None:
     site = tmp_path / "site"
     result = build(ROOT, site, ROOT / "content")
@@ -160,18 +191,78 @@ def test_shipped_content_builds_strictly(tmp_path: Path) -> None:
     assert len(content.published_questions) >= 40
 
 
+def existing_site(tmp_path: Path) -> Path:
+    """A site folder from an earlier build, with a page that must survive a failed build."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>earlier build</p>\n", encoding="utf-8")
+    return site
+
+
 def test_content_error_stops_the_build_before_writing(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     broken = tmp_path / "content"
     shutil.copytree(FIXTURE, broken)
-    target = next(sorted((broken / "faq").glob("*/*.yml")).__iter__())
+    target = sorted((broken / "faq").glob("*/*.yml"))[0]
     lines = target.read_text(encoding="utf-8").splitlines()
     lines.insert(2, "qestion_typo: これは未知のキーです")
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    site = tmp_path / "site"
+    site = existing_site(tmp_path)
     result = build(project, site, broken)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     relative = target.relative_to(broken).as_posix()
     assert re.search(rf"{re.escape(relative)}:3\b", output), output
-    assert not site.exists()
+    assert "サイトは作られていません" in output
+    assert [p.name for p in site.iterdir()] == ["index.html"]
+    assert (site / "index.html").read_text(encoding="utf-8") == "<p>earlier build</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reported"),
+    [
+        # a link that --strict would reject after cleaning the site folder
+        ("章に手順があります。", "章に[手順](/faq/nope/)があります。", "/faq/nope/"),
+        # a price table the plan finder cannot take (found while rendering, before)
+        ("validity_months: 12\n    minor_version_up: true\n    tickets: 8",
+         "validity_months: 18\n    minor_version_up: true\n    tickets: 8", "validity_months"),
+    ],
+    ids=["broken-link", "finder-table"],
+)
+def test_late_errors_also_leave_an_existing_site_alone(
+    tmp_path: Path, old: str, new: str, reported: str
+) -> None:
+    project = copy_project(tmp_path / "project")
+    broken = tmp_path / "content"
+    shutil.copytree(FIXTURE, broken)
+    rel = "plans.yml" if "validity" in old else "faq/installation/install-steps.yml"
+    text = (broken / rel).read_text(encoding="utf-8")
+    assert text.count(old) == 1, (rel, old)
+    (broken / rel).write_text(text.replace(old, new), encoding="utf-8")
+    site = existing_site(tmp_path)
+    result = build(project, site, broken)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{rel}:" in output and reported in output, output
+    assert (site / "index.html").read_text(encoding="utf-8") == "<p>earlier build</p>\n"
+    assert not (site / "plans").exists()
+
+
+def test_category_titles_are_escaped_in_the_navigation(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    categories = content / "faq" / "categories.yml"
+    text = categories.read_text(encoding="utf-8")
+    title = re.search(r"title: (.+)", text)
+    assert title
+    hostile = "ユーザー<script>alert(4)</script>"
+    categories.write_text(text.replace(title.group(0), f'title: "{hostile}"', 1), "utf-8")
+    site = tmp_path / "site"
+    result = build(project, site, content)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for page in site.rglob("*.html"):
+        assert "<script>alert(4)" not in page.read_text(encoding="utf-8"), page
+    home = (site / "index.html").read_text(encoding="utf-8")
+    nav = home.split('md-nav--primary', 1)[1]
+    assert "ユーザー&lt;script&gt;alert(4)&lt;/script&gt;" in nav

@@ -171,9 +171,9 @@ def test_cli_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     demo = runner.invoke(main, ["demo-id", "--product", "asp"])
     assert demo.exit_code == 0 and demo.output.startswith("DEMO-")
 
-    revoked = runner.invoke(main, ["revoke-id", "ｃｋ－０００１－ａａａａ"])
+    revoked = runner.invoke(main, ["revoke-id", "--stdin"], input="ｃｋ－０００１－ａａａａ\n")
     assert revoked.output.strip() == "revoked"
-    assert runner.invoke(main, ["revoke-id", "NOPE-1234"]).exit_code == 1
+    assert runner.invoke(main, ["revoke-id", "--stdin"], input="NOPE-1234\n").exit_code == 1
 
     listed = json.loads(runner.invoke(main, ["list-ids", "--json"]).output)
     assert {(r["product"], r["revoked"]) for r in listed} == {("cloud", True), ("asp", False)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +22,10 @@ from sqlalchemy import Engine
 
 from forms_app import accounts, drafts, export, notify, retention, triage
 from forms_app.db import get_engine
+from forms_app.labels import FORM_LABELS, STATUS_LABELS
+from forms_app.timeutil import local_text, local_today, local_zone
+
+log = logging.getLogger(__name__)
 
 MAX_EXPORT = 100_000
 DAY = click.DateTime(["%Y-%m-%d"])
@@ -79,14 +84,11 @@ def _fail_on_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _when(value: dt.datetime | None) -> str:
-    if value is None:
-        return "-"
-    jst = dt.timezone(dt.timedelta(hours=9))
-    return triage.as_utc(value).astimezone(jst).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+    return local_text(value, local_zone(_config())) or "-"
 
 
 def _line(item: dict[str, Any]) -> str:
-    status = triage.STATUS_LABELS.get(item["status"], item["status"])
+    status = STATUS_LABELS.get(item["status"], item["status"])
     claimed = item["claimed_by"] or "-"
     title = " ".join(str(item["title"]).split())[:60]
     return (
@@ -102,10 +104,10 @@ def register(group: click.Group) -> None:
 
     @group.command("list")
     @click.option("--status", "statuses", multiple=True, type=click.Choice(triage.STATUSES))
-    @click.option("--form", type=click.Choice(sorted(triage.FORM_LABELS)))
+    @click.option("--form", type=click.Choice(sorted(FORM_LABELS)))
     @click.option("--product")
-    @click.option("--from", "created_from", type=DAY, help="受付日(JST)から")
-    @click.option("--to", "created_to", type=DAY, help="受付日(JST)まで")
+    @click.option("--from", "created_from", type=DAY, help="受付日(TIMEZONE の日付)から")
+    @click.option("--to", "created_to", type=DAY, help="受付日(TIMEZONE の日付)まで")
     @click.option("--claimed-by", help="担当者(- で未担当)")
     @click.option("--search", "q", help="件名・本文の検索語")
     @click.option("--oldest", is_flag=True, help="古い順")
@@ -125,7 +127,7 @@ def register(group: click.Group) -> None:
             created_from=created_from.date() if created_from else None,
             created_to=created_to.date() if created_to else None,
             claimed_by=claimed_by, q=q, order="oldest" if oldest else "newest",
-            page=page, per_page=per_page,
+            page=page, per_page=per_page, tz=local_zone(_config()),
         )
         result = triage.list_requests(_engine(), flt)
 
@@ -223,7 +225,7 @@ def register(group: click.Group) -> None:
         item = triage.get_request(_engine(), ref)
         triage.set_status(_engine(), item["id"], new_status, actor=who, comment=comment,
                           faq_id=faq_id)
-        label = triage.STATUS_LABELS[new_status]
+        label = STATUS_LABELS[new_status]
         _done(str(item["id"]), f"#{item['id']} を「{label}」にしました。", as_json)
 
     @group.command("duplicate")
@@ -259,7 +261,7 @@ def register(group: click.Group) -> None:
     @group.command("export")
     @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
     @click.option("--status", "statuses", multiple=True, type=click.Choice(triage.STATUSES))
-    @click.option("--form", type=click.Choice(sorted(triage.FORM_LABELS)))
+    @click.option("--form", type=click.Choice(sorted(FORM_LABELS)))
     @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                   help="出力先ファイル(既定: 標準出力)")
     @_fail_on_errors
@@ -300,7 +302,10 @@ def register(group: click.Group) -> None:
         """Write a draft FAQ entry from an accepted docs request."""
         who = _actor(actor)
         root = content_dir or Path(_config()["CONTENT_DIR"])
-        made = drafts.write_draft(_engine(), ref, content_dir=root, actor=who, category=category)
+        made = drafts.write_draft(
+            _engine(), ref, content_dir=root, actor=who, category=category,
+            today=local_today(local_zone(_config())),
+        )
         _emit(
             {"faq_id": made.faq_id, "category": made.category, "path": str(made.path)},
             as_json, lambda: click.echo(f"下書きを作りました: {made.path}"),
@@ -359,17 +364,28 @@ def register(group: click.Group) -> None:
     @json_option
     @_fail_on_errors
     def deliver_cmd(loop: bool, interval: float, as_json: bool) -> None:
-        """Send due notifications from the outbox (one pass, or --loop)."""
+        """Send due notifications from the outbox (one pass, or --loop).
+
+        A message that fails is recorded on its row and retried later; with --loop, even a
+        whole pass that fails (the database is down) is reported and the worker goes on.
+        """
         settings = notify.NotifySettings.from_config(_config())
         while True:
-            report = notify.deliver_due(_engine(), settings)
-            _emit(
-                {"sent": report.sent, "failed": report.failed, "pending": report.pending},
-                as_json,
-                lambda r=report: click.echo(  # type: ignore[misc]
-                    f"送信 {r.sent} 件、失敗 {r.failed} 件、未送信 {r.pending} 件"
-                ),
-            )
+            try:
+                report = notify.deliver_due(_engine(), settings)
+            except Exception as err:
+                if not loop:
+                    raise click.ClickException(f"通知を送れませんでした: {err}") from err
+                log.exception("notification pass failed; trying again in %s s", interval)
+                click.echo(f"通知の送信処理に失敗しました(再試行します): {err}", err=True)
+            else:
+                _emit(
+                    {"sent": report.sent, "failed": report.failed, "pending": report.pending},
+                    as_json,
+                    lambda r=report: click.echo(  # type: ignore[misc]
+                        f"送信 {r.sent} 件、失敗 {r.failed} 件、未送信 {r.pending} 件"
+                    ),
+                )
             if not loop:
                 break
             time.sleep(interval)
@@ -381,13 +397,14 @@ def register(group: click.Group) -> None:
     @json_option
     @_fail_on_errors
     def purge_cmd(days: int, actor: str | None, as_json: bool) -> None:
-        """Blank personal data of closed requests older than N days."""
+        """Blank personal data of finished (closed or accepted) requests older than N days."""
         report = retention.purge_closed(_engine(), older_than_days=days, actor=_actor(actor))
         _emit(
-            {"requests": report.requests, "outbox": report.outbox}, as_json,
+            {"requests": report.requests, "outbox": report.outbox, "comments": report.comments},
+            as_json,
             lambda: click.echo(
                 f"{report.requests} 件のリクエストから個人データを削除し、"
-                f"送信済み通知 {report.outbox} 件を消しました。"
+                f"履歴のコメント {report.comments} 件と通知 {report.outbox} 件を消しました。"
             ),
         )
 
@@ -398,6 +415,12 @@ def register(group: click.Group) -> None:
     @_fail_on_errors
     def forget_cmd(address: str, actor: str | None, as_json: bool) -> None:
         """Remove a requester's e-mail address from every request."""
-        count = retention.forget_email(_engine(), address, actor=_actor(actor))
-        _emit({"requests": count}, as_json,
-              lambda: click.echo(f"{count} 件のリクエストからメールアドレスを削除しました。"))
+        report = retention.forget_email(_engine(), address, actor=_actor(actor))
+        _emit(
+            {"requests": report.requests, "comments": report.comments, "outbox": report.outbox},
+            as_json,
+            lambda: click.echo(
+                f"メールアドレスを削除しました: リクエスト {report.requests} 件、"
+                f"履歴のコメント {report.comments} 件、通知 {report.outbox} 件。"
+            ),
+        )

@@ -1,9 +1,10 @@
 """The reviewers' web view under /forms/review/: login, list, detail and triage actions.
 
 Every page needs a signed-in reviewer (except the login page), every POST carries a CSRF
-token (checked here as well as by the app's CSRFProtect), every page is sent with
-``Cache-Control: no-store``, and everything a customer typed goes through Jinja's
-autoescaping.
+token (checked by the app-wide CSRFProtect, which runs before any view and is not exempted
+here), every page is sent with ``Cache-Control: no-store``, everything a customer typed goes
+through Jinja's autoescaping, and a database that cannot be reached gives the Japanese 503
+page instead of a 500.
 """
 
 from __future__ import annotations
@@ -28,23 +29,30 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from wtforms import ValidationError
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import exc as sa_exc
 
 from forms_app import accounts, drafts, triage
-from forms_app.queue import app_engine
-from forms_app.review import auth
+from forms_app.labels import ACTION_LABELS, FORM_LABELS, STATUS_LABELS
+from forms_app.queue import QueueUnavailable, app_engine
+from forms_app.review import auth, display
+from forms_app.timeutil import local_text, local_zone
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 LOCKED_OUT = (
     "ログインの失敗が続いたため、しばらくログインできません。時間をおいてお試しください。"
 )
-
-
-def _jst(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return triage.as_utc(value).astimezone(JST).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+UNAVAILABLE_TITLE = "ただいま利用できません"
+UNAVAILABLE = (
+    "リクエストを保管しているデータベースに接続できませんでした。"
+    "少し待ってから、もう一度お試しください。"
+)
+# Errors that mean the queue database is down, restarting or overloaded.
+DATABASE_DOWN = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    QueueUnavailable,
+)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,13 +80,11 @@ def _safe_next(target: str | None) -> str:
     return full if full.startswith(prefix) else home
 
 
-def _check_csrf() -> None:
-    if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
-        return
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError as err:
-        raise CSRFError(str(err)) from err
+def _database_down(error: Exception) -> tuple[str, int, dict[str, str]]:
+    current_app.logger.error("review: queue database unavailable: %s",
+                             str(error).splitlines()[0] if str(error) else type(error).__name__)
+    page = render_template("error.html", title=UNAVAILABLE_TITLE, message=UNAVAILABLE)
+    return page, 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
 
 def _no_store(response: Response) -> Response:
@@ -105,7 +111,7 @@ def _list_filter(errors: list[str]) -> triage.ListFilter:
     page = int(page_raw) if page_raw.isdigit() and len(page_raw) < 7 else 1
     flt = triage.ListFilter(
         statuses=[s for s in statuses if s in triage.STATUSES],
-        form=args.get("form") if args.get("form") in triage.FORM_LABELS else None,
+        form=args.get("form") if args.get("form") in FORM_LABELS else None,
         product=(args.get("product") or "").strip()[:32] or None,
         created_from=_parse_date("from", errors),
         created_to=_parse_date("to", errors),
@@ -114,12 +120,13 @@ def _list_filter(errors: list[str]) -> triage.ListFilter:
         order="oldest" if args.get("order") == "oldest" else "newest",
         page=max(1, page),
         per_page=int(current_app.config["REVIEW_PER_PAGE"]),
+        tz=local_zone(current_app.config),
     )
     try:
         return flt.validate()
     except triage.InvalidInput as err:
         errors.append(str(err))
-        return triage.ListFilter(per_page=flt.per_page)
+        return triage.ListFilter(per_page=flt.per_page, tz=flt.tz)
 
 
 def _action(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -140,12 +147,8 @@ def _action(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _products() -> list[tuple[str, str]]:
-    try:
-        from forms_app.config import load_site_info
-
-        return list(load_site_info(current_app.config["CONTENT_DIR"]).products)
-    except Exception:  # the list still works without product names
-        return []
+    """(id, name) of the products, from the app's site data (content/site.yml)."""
+    return list(current_app.config["SITE"].products)
 
 
 def _faq_categories() -> list[str]:
@@ -164,20 +167,21 @@ def create_blueprint() -> Blueprint:
         static_folder="static",
         static_url_path="/static",
     )
-    bp.before_request(_check_csrf)
     bp.after_request(_no_store)
+    for error in DATABASE_DOWN:
+        bp.register_error_handler(error, _database_down)
 
-    @bp.app_template_filter("review_jst")
-    def review_jst(value: dt.datetime | None) -> str:
-        return _jst(value)
+    @bp.app_template_filter("review_time")
+    def review_time(value: dt.datetime | None) -> str:
+        return local_text(value, local_zone(current_app.config))
 
     @bp.context_processor
     def labels() -> dict[str, Any]:
         return {
             "csrf_token": generate_csrf,
-            "STATUS_LABELS": triage.STATUS_LABELS,
-            "FORM_LABELS": triage.FORM_LABELS,
-            "ACTION_LABELS": triage.ACTION_LABELS,
+            "STATUS_LABELS": STATUS_LABELS,
+            "FORM_LABELS": FORM_LABELS,
+            "ACTION_LABELS": ACTION_LABELS,
             "reviewer": g.get("reviewer"),
         }
 
@@ -195,8 +199,11 @@ def create_blueprint() -> Blueprint:
             else:
                 user = accounts.verify(app_engine(), username, password)
                 if user is not None:
-                    auth.sign_in(user)
-                    return redirect(_safe_next(next_url), 303)
+                    try:
+                        auth.sign_in(user)
+                        return redirect(_safe_next(next_url), 303)
+                    except accounts.AccountError:
+                        pass  # removed between the password check and now
                 auth.count_failure(username)
                 error = "ユーザー名またはパスワードが違います。"
                 status = 401
@@ -225,6 +232,7 @@ def create_blueprint() -> Blueprint:
             errors=errors,
             args=args,
             products=_products(),
+            product_names=dict(_products()),
             statuses=triage.STATUSES,
         )
 
@@ -246,7 +254,8 @@ def create_blueprint() -> Blueprint:
             can_publish="published" in allowed,
             can_draft=item["form"] == "docs" and item["status"] == "accepted",
             categories=_faq_categories(),
-            products=dict(_products()),
+            product=display.product_name(item.get("product"), _products()),
+            fields=display.field_rows(item["form"], item.get("fields"), _products()),
         )
 
     @bp.route("/requests/<int:request_id>/claim", methods=["POST"])
@@ -269,7 +278,7 @@ def create_blueprint() -> Blueprint:
             app_engine(), request_id, new, actor=g.reviewer,
             comment=request.form.get("comment", ""),
         )
-        return f"ステータスを「{triage.STATUS_LABELS.get(new, new)}」にしました。"
+        return f"ステータスを「{STATUS_LABELS.get(new, new)}」にしました。"
 
     @bp.route("/requests/<int:request_id>/duplicate", methods=["POST"])
     @_action

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import click
 
@@ -25,15 +25,15 @@ def main() -> None:
 
 
 def summary(content: Content) -> str:
-    """One line: what the content holds."""
+    """One line (Japanese, for editors): what the content holds."""
     drafts = len(content.questions) - len(content.published_questions)
     line = (
-        f"OK: {len(content.published_questions)} questions "
-        f"in {len(content.categories)} categories, "
-        f"{len(content.news)} news, {len(content.plans.plans)} plans"
+        f"OK: 質問 {len(content.published_questions)} 件"
+        f"(カテゴリー {len(content.categories)} 件)、"
+        f"お知らせ {len(content.news)} 件、プラン {len(content.plans.plans)} 件"
     )
     if drafts:
-        line += f" ({drafts} draft{'s' if drafts > 1 else ''} not published)"
+        line += f"(ほかに下書き {drafts} 件は公開されません)"
     return line
 
 
@@ -45,7 +45,12 @@ def _prefix(content_dir: Path) -> str:
 def _print_problems(problems: list[Problem], prefix: str) -> None:
     for problem in problems:
         click.echo(problem.format(prefix))
-    click.echo(f"FAILED: {len(problems)} problems ({len(problems)} 件の問題があります)")
+    click.echo(failed_line(len(problems)))
+
+
+def failed_line(count: int) -> str:
+    """The last line of a failed check (Japanese, for editors)."""
+    return f"NG: {count} 件の問題があります。直してからもう一度検査してください。"
 
 
 def _problem_json(problem: Problem, prefix: str) -> dict[str, str | int]:
@@ -99,14 +104,6 @@ def check(content_dir: Path, output_format: str) -> None:
         click.echo(summary(content))
 
 
-def _safe_target(out_dir: Path, src_uri: str) -> Path:
-    """Where a generated page goes; refuses paths that would leave OUT_DIR."""
-    relative = PurePosixPath(src_uri)
-    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-        raise click.ClickException(f"render_pages returned an unsafe path: {src_uri!r}")
-    return out_dir.joinpath(*relative.parts)
-
-
 @main.command()
 @click.argument("content_dir", type=CONTENT_DIR)
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
@@ -123,17 +120,15 @@ def export(content_dir: Path, out_dir: Path, force: bool) -> None:
     except ContentError as exc:
         _print_problems(exc.problems, _prefix(content_dir))
         sys.exit(1)
-    from cmskb.site_files import SiteFilesError, generate  # lazy: only export renders
+    # lazy: only export renders
+    from cmskb.content.render import UnsafePathError, write_pages
+    from cmskb.site_files import SiteFilesError, generate
 
     try:
         generated = generate(content)
-    except SiteFilesError as exc:
+        write_pages({**generated.pages, **generated.assets}, out_dir)
+    except (SiteFilesError, UnsafePathError) as exc:
         raise click.ClickException(str(exc)) from exc
-    files = {**generated.pages, **generated.assets}
-    targets = {src_uri: _safe_target(out_dir, src_uri) for src_uri in files}
-    for src_uri, target in targets.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(files[src_uri], encoding="utf-8")
     click.echo(
         f"wrote {len(generated.pages)} pages and {len(generated.assets)} assets to {out_dir}"
     )

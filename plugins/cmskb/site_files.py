@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cmskb.content.model import Content
-from cmskb.content.render import PLANS_URI, render_pages, render_plans
+from cmskb.content.render import render_pages
 from cmskb.finder.page import finder_assets, finder_markup
 from cmskb.finder.search import FinderTableError
 
@@ -26,12 +26,10 @@ class SiteFiles:
 
 
 def generate(content: Content) -> SiteFiles:
-    """Render every page and the plan finder's assets."""
-    pages = render_pages(content)
+    """Render every page (each once) and the plan finder's assets."""
     try:
         markup = finder_markup(content)
         assets = finder_assets(content)
-    except FinderTableError as exc:
+    except FinderTableError as exc:  # the loader checks the table shape: not expected
         raise SiteFilesError(f"plans.yml: プランファインダーを作れません: {exc}") from exc
-    pages[PLANS_URI] = render_plans(content, markup)
-    return SiteFiles(pages=pages, assets=dict(assets))
+    return SiteFiles(pages=render_pages(content, finder_markup=markup), assets=dict(assets))

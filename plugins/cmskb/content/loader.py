@@ -17,7 +17,7 @@ from typing import TypeVar
 import yaml
 
 from .fields import FieldReader, line_of
-from .model import Category, Content, NewsItem, Question
+from .model import Category, Content, NewsItem, Question, newest_first
 from .problems import ContentError, Problem
 from .readers import (
     Ref,
@@ -31,6 +31,7 @@ from .readers import (
     read_support,
     read_ticket_examples,
 )
+from .textcheck import TextSource, check_texts, expand_content
 from .yamlfile import read_yaml
 
 T = TypeVar("T")
@@ -141,7 +142,10 @@ def _check_duplicate_ids(run: _Run, found: list[tuple[str, Ref]], what: str) -> 
             first.setdefault(ref.value, (rel, ref))
 
 
-def _load_faq(run: _Run, product_ids: set[str] | None) -> tuple[list[Category], list[Question]]:
+def _load_faq(
+    run: _Run, product_ids: set[str] | None
+) -> tuple[list[Category], list[tuple[str, Refs, Question]], set[str]]:
+    """Categories, questions (with their file and references) and ids of unreadable files."""
     faq_dir = run.root / "faq"
     categories_node = run.parse(CATEGORIES_FILE)
     categories: list[Category] = []
@@ -153,7 +157,8 @@ def _load_faq(run: _Run, product_ids: set[str] | None) -> tuple[list[Category], 
 
     questions: list[Question] = []
     question_refs: list[tuple[str, Refs, Question]] = []
-    counts: dict[str, list[int]] = {}  # category id -> [published, drafts]
+    counts: dict[str, list[int]] = {}  # category id -> [published, drafts, unreadable]
+    failed: set[str] = set()  # file names (ids) of questions that could not be read
     if faq_dir.is_dir():
         for folder in sorted(faq_dir.iterdir(), key=lambda p: p.name):
             rel_folder = f"faq/{folder.name}"
@@ -182,15 +187,20 @@ def _load_faq(run: _Run, product_ids: set[str] | None) -> tuple[list[Category], 
                     or f"categories に id: {folder.name} のカテゴリーを書き足すか、"
                     "フォルダを移してください。",
                 )
-            tally = counts.setdefault(folder.name, [0, 0])
+            tally = counts.setdefault(folder.name, [0, 0, 0])
             for path in _yaml_files(run, folder, rel_folder):
                 rel = f"{rel_folder}/{path.name}"
                 node = read_yaml(path, rel, run.problems)
-                if node is None:
-                    continue
-                question, refs = read_question(
-                    run.reader(rel), node, category=folder.name, stem=path.stem
+                question, refs = (
+                    read_question(run.reader(rel), node, category=folder.name, stem=path.stem)
+                    if node is not None
+                    else (None, Refs())
                 )
+                if question is None or question.id != path.stem:
+                    # Other files may name it by its file name: their references to it
+                    # are not reported again (this file's own problem is).
+                    failed.add(path.stem)
+                    tally[2] += 1
                 if question is None:
                     continue
                 questions.append(question)
@@ -206,8 +216,8 @@ def _load_faq(run: _Run, product_ids: set[str] | None) -> tuple[list[Category], 
         )
 
     for category_id, ref in listed.items():
-        published, drafts = counts.get(category_id, [0, 0])
-        if published:
+        published, drafts, unreadable = counts.get(category_id, [0, 0, 0])
+        if published or unreadable:
             continue
         if drafts:
             message = (
@@ -228,14 +238,17 @@ def _load_faq(run: _Run, product_ids: set[str] | None) -> tuple[list[Category], 
             "質問を 1 つ以上公開するか、このカテゴリーを categories.yml から消してください。",
         )
 
-    _check_question_refs(run, question_refs, product_ids)
+    _check_question_refs(run, question_refs, product_ids, failed)
     order = {c.id: i for i, c in enumerate(categories)}
-    questions.sort(key=lambda q: (order.get(q.category, len(order)), q.id or ""))
-    return categories, questions
+    question_refs.sort(key=lambda item: (order.get(item[2].category, len(order)), item[2].id or ""))
+    return categories, question_refs, failed
 
 
 def _check_question_refs(
-    run: _Run, found: list[tuple[str, Refs, Question]], product_ids: set[str] | None
+    run: _Run,
+    found: list[tuple[str, Refs, Question]],
+    product_ids: set[str] | None,
+    failed: set[str],
 ) -> None:
     _check_duplicate_ids(
         run, [(rel, ref) for rel, refs, _ in found for ref in refs.ids], "質問の ID"
@@ -259,8 +272,8 @@ def _check_question_refs(
                     )
         for ref in refs.related:
             target = by_id.get(ref.value)
-            if ref.value == question.id:
-                continue  # reported by the reader
+            if ref.value == question.id or (target is None and ref.value in failed):
+                continue  # reported by the reader, or the target file could not be read
             if target is None:
                 close = difflib.get_close_matches(ref.value, list(by_id), n=1, cutoff=0.6)
                 run.report(
@@ -283,25 +296,29 @@ def _check_question_refs(
                 )
 
 
-def _load_news(run: _Run) -> list[NewsItem]:
+def _load_news(run: _Run) -> tuple[list[tuple[str, Refs, NewsItem]], set[str]]:
+    """News items (with their file and references) and ids of unreadable files."""
     folder = run.root / "news"
     if not folder.is_dir():
-        return []
-    news: list[NewsItem] = []
+        return [], set()
+    news: list[tuple[str, Refs, NewsItem]] = []
+    failed: set[str] = set()
     id_refs: list[tuple[str, Ref]] = []
     for path in _yaml_files(run, folder, "news"):
         rel = f"news/{path.name}"
         node = read_yaml(path, rel, run.problems)
-        if node is None:
-            continue
-        item, refs = read_news(run.reader(rel), node, stem=path.stem)
+        item, refs = (
+            read_news(run.reader(rel), node, stem=path.stem)
+            if node is not None
+            else (None, Refs())
+        )
+        if item is None or item.id != path.stem:
+            failed.add(path.stem)
         if item is not None:
-            news.append(item)
+            news.append((rel, refs, item))
             id_refs.extend((rel, ref) for ref in refs.ids)
     _check_duplicate_ids(run, id_refs, "お知らせの ID")
-    news.sort(key=lambda n: n.id or "")
-    news.sort(key=lambda n: n.date.toordinal() if n.date else 0, reverse=True)
-    return news
+    return news, failed
 
 
 def _check_plan_refs(run: _Run, refs: Refs, plan_codes: set[str]) -> None:
@@ -367,19 +384,35 @@ def _load(root: Path) -> Content:
     if plans is not None:
         _check_plan_refs(run, recommendation_refs, {p.code for p in plans.plans if p.code})
     product_ids = {p.id for p in site.products if p.id} if site is not None else None
-    categories, questions = _load_faq(run, product_ids)
-    news = _load_news(run)
+    categories, questions, failed_questions = _load_faq(run, product_ids)
+    news, failed_news = _load_news(run)
+    sources = TextSource(
+        plans=plans,
+        plan_texts=_plan_refs.texts,
+        questions=questions,
+        news=news,
+        categories=categories,
+        cases=recommendations,
+        ticket_notes=bool(ticket_examples and ticket_examples.notes),
+        failed_questions=failed_questions,
+        failed_news=failed_news,
+        forms_prefix=site.forms.base if site is not None else "/forms/",
+    )
+    run.problems.extend(check_texts(sources))
 
     if run.problems:
         raise ContentError(run.problems)
     assert site and plans and ticket_examples and support  # guaranteed when no problems
+    table, question_list, news_list = expand_content(
+        plans, [q for _, _, q in questions], [n for _, _, n in news]
+    )
     return Content(
         site=site,
-        plans=plans,
+        plans=table,
         recommendations=recommendations,
         ticket_examples=ticket_examples,
         support=support,
         categories=tuple(categories),
-        questions=tuple(questions),
-        news=tuple(news),
+        questions=tuple(question_list),
+        news=tuple(newest_first(news_list)),
     )

@@ -8,6 +8,7 @@ imports mkdocs.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -189,7 +190,6 @@ class FreeSupport:
 class PaidSupport:
     summary: str
     services: tuple[ServiceItem, ...]
-    hours: str
     channels: tuple[str, ...]
     conditions: tuple[str, ...]
 
@@ -239,6 +239,11 @@ class NewsItem:
     body: str  # Markdown
     category: str | None
     source: Source
+
+
+def newest_first(items: Iterable[NewsItem]) -> list[NewsItem]:
+    """News newest first; items of the same day by id, descending (the one order everywhere)."""
+    return sorted(items, key=lambda n: (n.date, n.id), reverse=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
 
@@ -65,3 +67,77 @@ def check_plan(reader: FieldReader, field: str, plan: Plan, nodes: dict[str, yam
             f"{plan.tickets} と書かれています。",
             "名称か tickets のどちらかを直してください。",
         )
+
+
+# --- what the plan finder can express (cmskb.finder reuses these rules) -----------------
+
+MAX_CONTRACTS = 98  # the finder numbers contracts below its "no contract" marker (99)
+
+
+@dataclass(frozen=True, slots=True)
+class TableIssue:
+    """A table-wide rule broken by `plans[index]`: the key to blame and what to say."""
+
+    index: int
+    key: str
+    message: str
+    hint: str
+
+
+def check_table_shape(plans: Sequence[Plan]) -> list[TableIssue]:
+    """Rules the plan finder needs: yearly contracts, single add-on and spot tickets.
+
+    Plans with values still unknown (None after an earlier problem) are skipped.
+    """
+    issues: list[TableIssue] = []
+    contracts = 0
+    by_kind: dict[PlanKind, list[int]] = {PlanKind.ADDON: [], PlanKind.SPOT: []}
+    for i, plan in enumerate(plans):
+        if plan.kind is PlanKind.CONTRACT:
+            contracts += 1
+            if plan.validity_months is not None and plan.validity_months % 12:
+                issues.append(
+                    TableIssue(
+                        i,
+                        "validity_months",
+                        f"契約プラン {plan.code} の validity_months が{plan.validity_months}です。"
+                        "プラン診断は年単位(12の倍数)の契約だけを扱えます。",
+                        "サポート契約の有効期間は 12、24、36 のように"
+                        " 12 の倍数の月数にしてください。",
+                    )
+                )
+            if contracts == MAX_CONTRACTS + 1:
+                issues.append(
+                    TableIssue(
+                        i,
+                        "kind",
+                        f"プラン診断が扱える契約プランは{MAX_CONTRACTS}件までです。",
+                        "契約プランの数を減らしてください。",
+                    )
+                )
+        elif plan.kind in by_kind:
+            by_kind[plan.kind].append(i)
+            if plan.tickets is not None and plan.tickets != 1:
+                issues.append(
+                    TableIssue(
+                        i,
+                        "tickets",
+                        f"{plan.code} の tickets が{plan.tickets}です。"
+                        f"プラン診断は kind: {plan.kind.value} のチケットを1枚単位で扱います"
+                        "(tickets: 1)。",
+                        "tickets: 1 にしてください(まとめ買いは枚数分を購入する形で扱います)。",
+                    )
+                )
+    for kind, found in by_kind.items():
+        if len(found) > 1:
+            codes = ", ".join(str(plans[i].code) for i in found)
+            issues.append(
+                TableIssue(
+                    found[1],
+                    "kind",
+                    f"kind: {kind.value} のプランが複数あります({codes})。"
+                    "プラン診断は1種類だけを扱えます。",
+                    f"kind: {kind.value} のプランを 1 つにまとめてください。",
+                )
+            )
+    return issues

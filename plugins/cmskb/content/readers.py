@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from .anchors import (
+    RESERVED_CASE_IDS,
+    RESERVED_CATEGORY_IDS,
+    RESERVED_NEWS_IDS,
+    RESERVED_QUESTION_IDS,
+)
 from .fields import FieldReader, index, join, line_of
 from .model import (
     Audience,
@@ -35,10 +41,8 @@ from .model import (
     TaxRule,
     TicketExamples,
 )
-from .price_rules import check_plan
-
-RESERVED_QUESTION_IDS = frozenset({"category"})
-RESERVED_CATEGORY_IDS = frozenset({"category"})
+from .price_rules import check_plan, check_table_shape
+from .texts import TextRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,12 @@ class Refs:
     plans: list[Ref] = field(default_factory=list)
     products: list[Ref] = field(default_factory=list)
     related: list[Ref] = field(default_factory=list)
+    texts: list[TextRef] = field(default_factory=list)  # Markdown with links and prices
+
+    def add_text(self, node: yaml.Node | None, text: str | None, path: str) -> None:
+        ref = TextRef.of(node, text, path)
+        if ref is not None:
+            self.texts.append(ref)
 
 
 def _ref(value: str | None, node: yaml.Node | None, path: str) -> Ref | None:
@@ -95,6 +105,22 @@ def _ids(reader: FieldReader, items: list[yaml.Node], field: str, what: str) -> 
 
 def _source(reader: FieldReader, node: yaml.Node) -> Source:
     return Source(reader.file, line_of(node))
+
+
+def _not_reserved(
+    reader: FieldReader, node: yaml.Node | None, value: str | None, path: str,
+    reserved: frozenset[str], what: str,
+) -> str | None:
+    """`value`, or None after reporting it when it is one of the `reserved` ids."""
+    if value is None or node is None or value not in reserved:
+        return value
+    reader.report(
+        node,
+        path,
+        f'"{value}" はページの URL や見出しの ID として予約されているので、{what} には使えません。',
+        f"別の ID にしてください(使えない ID: {', '.join(sorted(reserved))})。",
+    )
+    return None
 
 
 # -- site.yml --------------------------------------------------------------------------
@@ -205,6 +231,7 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
             rate = None
         tax = TaxRule(rate, reader.choice(tax_keys.get("rounding"), "tax.rounding", Rounding))  # type: ignore[arg-type]
     plans: list[Plan] = []
+    plan_nodes: list[tuple[str, dict[str, yaml.Node]]] = []  # (field path, keys) per plan
     for i, item in enumerate(reader.sequence(keys.get("plans"), "plans", min_items=1) or []):
         path = index("plans", i)
         fields = reader.mapping(item, path, required=_PLAN_KEYS, optional=("description",))
@@ -238,8 +265,18 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
             source=_source(reader, item),
         )
         check_plan(reader, path, plan, fields)
+        refs.add_text(description, plan.description or None, join(path, "description"))
         plans.append(plan)
+        plan_nodes.append((path, fields))
     _unique(reader, refs.ids, "サポート種別")
+    for issue in check_table_shape(plans):
+        path, fields = plan_nodes[issue.index]
+        reader.report(
+            fields.get(issue.key) or plans[issue.index].source.line,
+            join(path, issue.key),
+            issue.message,
+            issue.hint,
+        )
     plans_node = keys.get("plans")
     kinds = [p.kind for p in plans]
     if plans_node is not None and kinds and None not in kinds and PlanKind.CONTRACT not in kinds:
@@ -250,6 +287,11 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
             "サポート契約のプランを少なくとも 1 つ書いてください。",
         )
     notes = reader.texts(keys.get("notes"), "notes")
+    notes_node = keys.get("notes")
+    if notes and isinstance(notes_node, yaml.SequenceNode):
+        for i, note_node in enumerate(notes_node.value):
+            if isinstance(note_node, yaml.ScalarNode):
+                refs.add_text(note_node, note_node.value, index("notes", i))
     table = PlanTable(
         tax=tax,  # type: ignore[arg-type]
         plans=tuple(plans),
@@ -275,7 +317,14 @@ def read_recommendations(
         fields = reader.mapping(item, path, required=("id", "situation", "plans", "reason"))
         if fields is None:
             continue
-        case_id = reader.ident(fields.get("id"), join(path, "id"))
+        case_id = _not_reserved(
+            reader,
+            fields.get("id"),
+            reader.ident(fields.get("id"), join(path, "id")),
+            join(path, "id"),
+            RESERVED_CASE_IDS,
+            "事例の ID",
+        )
         ref = _ref(case_id, fields.get("id"), join(path, "id"))
         if ref:
             refs.ids.append(ref)
@@ -346,8 +395,16 @@ def read_support(reader: FieldReader, root: yaml.Node) -> SupportTerms | None:
     paid_keys = reader.mapping(
         keys.get("paid"),
         "paid",
-        required=("summary", "services", "hours", "channels", "conditions"),
+        required=("summary", "services", "channels", "conditions"),
+        optional=("hours",),
     )
+    if paid_keys is not None and "hours" in paid_keys:
+        reader.report(
+            paid_keys["hours"],
+            "paid.hours",
+            "受付時間は site.yml の support_hours に書きます(support.yml には書きません)。",
+            "paid.hours を消し、受付時間は site.yml の support_hours だけで管理してください。",
+        )
     free = paid = None
     if free_keys is not None:
         free = FreeSupport(
@@ -363,7 +420,6 @@ def read_support(reader: FieldReader, root: yaml.Node) -> SupportTerms | None:
         paid = PaidSupport(
             summary=reader.text(paid_keys.get("summary"), "paid.summary"),  # type: ignore[arg-type]
             services=_services(reader, paid_keys.get("services"), "paid.services"),
-            hours=reader.text(paid_keys.get("hours"), "paid.hours"),  # type: ignore[arg-type]
             channels=reader.texts(paid_keys.get("channels"), "paid.channels", min_items=1) or (),
             conditions=reader.texts(paid_keys.get("conditions"), "paid.conditions", min_items=1)
             or (),
@@ -387,15 +443,14 @@ def read_categories(reader: FieldReader, root: yaml.Node) -> tuple[list[Category
         fields = reader.mapping(item, path, required=("id", "title", "description"))
         if fields is None:
             continue
-        category_id = reader.ident(fields.get("id"), join(path, "id"))
-        if category_id in RESERVED_CATEGORY_IDS:
-            reader.report(
-                fields["id"],
-                join(path, "id"),
-                f'"{category_id}" は URL に予約されているので、カテゴリーの ID には使えません。',
-                "別の ID にしてください。",
-            )
-            category_id = None
+        category_id = _not_reserved(
+            reader,
+            fields.get("id"),
+            reader.ident(fields.get("id"), join(path, "id")),
+            join(path, "id"),
+            RESERVED_CATEGORY_IDS,
+            "カテゴリーの ID",
+        )
         ref = _ref(category_id, fields.get("id"), join(path, "id"))
         if ref:
             refs.ids.append(ref)
@@ -439,15 +494,14 @@ def read_question(
     )
     if keys is None:
         return None, refs
-    question_id = _file_id(reader, keys.get("id"), stem)
-    if question_id in RESERVED_QUESTION_IDS:
-        reader.report(
-            keys["id"],
-            "id",
-            f'"{question_id}" は URL に予約されているので、質問の ID には使えません。',
-            "別の ID にして、ファイル名も合わせてください。",
-        )
-        question_id = None
+    question_id = _not_reserved(
+        reader,
+        keys.get("id"),
+        _file_id(reader, keys.get("id"), stem),
+        "id",
+        RESERVED_QUESTION_IDS,
+        "質問の ID",
+    )
     ref = _ref(question_id, keys.get("id"), "id")
     if ref:
         refs.ids.append(ref)
@@ -472,11 +526,13 @@ def read_question(
     draft_node = keys.get("draft")
     draft = reader.boolean(draft_node, "draft") if draft_node is not None else False
     tags = reader.texts(keys.get("tags"), "tags") if keys.get("tags") is not None else ()
+    answer = reader.text(keys.get("answer"), "answer")
+    refs.add_text(keys.get("answer"), answer, "answer")
     question = Question(
         id=question_id,  # type: ignore[arg-type]
         category=category,
         question=reader.text(keys.get("question"), "question"),  # type: ignore[arg-type]
-        answer=reader.text(keys.get("answer"), "answer"),  # type: ignore[arg-type]
+        answer=answer,  # type: ignore[arg-type]
         products=tuple(r.value for r in refs.products),
         tags=tags or (),
         related=tuple(r.value for r in refs.related if r.value != question_id),
@@ -494,16 +550,25 @@ def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsI
     )
     if keys is None:
         return None, refs
-    news_id = _file_id(reader, keys.get("id"), stem)
+    news_id = _not_reserved(
+        reader,
+        keys.get("id"),
+        _file_id(reader, keys.get("id"), stem),
+        "id",
+        RESERVED_NEWS_IDS,
+        "お知らせの ID",
+    )
     ref = _ref(news_id, keys.get("id"), "id")
     if ref:
         refs.ids.append(ref)
     category = keys.get("category")
+    body = reader.text(keys.get("body"), "body")
+    refs.add_text(keys.get("body"), body, "body")
     item = NewsItem(
         id=news_id,  # type: ignore[arg-type]
         date=reader.date(keys.get("date"), "date"),  # type: ignore[arg-type]
         title=reader.text(keys.get("title"), "title"),  # type: ignore[arg-type]
-        body=reader.text(keys.get("body"), "body"),  # type: ignore[arg-type]
+        body=body,  # type: ignore[arg-type]
         category=reader.text(category, "category") if category is not None else None,
         source=_source(reader, root),
     )

@@ -15,13 +15,14 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jinja2
 
-from .model import Category, Content, NewsItem, Plan, PlanKind, PlanTable, Question
+from .anchors import plan_anchor
+from .model import Category, Content, NewsItem, PlanKind, Question, newest_first
+from .money import per_ticket, percent, yen
 
 HOME_URI = "index.md"
 FAQ_INDEX_URI = "faq/index.md"
@@ -52,9 +53,6 @@ def news_uri(news_id: str) -> str:
     return f"news/{news_id}/index.md"
 
 
-def plan_anchor(code: str) -> str:
-    """Anchor of a plan's section on the plans page (``plan-a``)."""
-    return f"plan-{code.lower()}"
 
 
 # --- escaping and formatting filters -------------------------------------------------
@@ -94,9 +92,6 @@ def escape_md(text: str) -> str:
     return one_line(text).translate(_MD_ESCAPES)
 
 
-def yen(amount: int | Decimal) -> str:
-    """Format a yen amount as ``88,000円``."""
-    return f"{int(amount):,}円"
 
 
 def date_ja(day: dt.date) -> str:
@@ -158,26 +153,19 @@ def _relpath(target: str, start: str) -> str:
     return posixpath.relpath(target, start)
 
 
-def front_matter(title: str, description: str) -> str:
-    """YAML front matter with the page title and meta description.
+def front_matter(title: str | None, description: str) -> str:
+    """YAML front matter with the page title (if any) and meta description.
 
     The values are HTML-escaped because the theme writes ``page.meta`` into the head
     without escaping; JSON strings are valid YAML scalars.
     """
-    return (
-        "---\n"
-        f"title: {json.dumps(escape_html(title), ensure_ascii=False)}\n"
-        f"description: {json.dumps(escape_html(description), ensure_ascii=False)}\n"
-        "---\n"
-    )
+    lines = ["---"]
+    if title is not None:
+        lines.append(f"title: {json.dumps(escape_html(title), ensure_ascii=False)}")
+    lines.append(f"description: {json.dumps(escape_html(description), ensure_ascii=False)}")
+    return "\n".join(lines) + "\n---\n"
 
 
-def per_ticket(table: PlanTable, plan: Plan) -> str:
-    """Tax-included price of one ticket, ``11,000円`` or ``約9,778円`` when not exact."""
-    total = Decimal(table.price_incl_tax(plan))
-    each = total / plan.tickets
-    rounded = each.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return yen(rounded) if rounded == each else "約" + yen(rounded)
 
 
 # --- the template environment --------------------------------------------------------
@@ -217,8 +205,12 @@ def _template(name: str) -> Callable[..., str]:
 # --- pages ---------------------------------------------------------------------------
 
 
-def render_pages(content: Content) -> dict[str, str]:
-    """Markdown for every generated page, keyed by source path (``faq/<id>/index.md``)."""
+def render_pages(content: Content, *, finder_markup: str = "") -> dict[str, str]:
+    """Markdown for every generated page, keyed by source path (``faq/<id>/index.md``).
+
+    `finder_markup` (the plan finder's HTML block, see `cmskb.site_files`) goes on the
+    plans page.
+    """
     pages: dict[str, str] = {}
     categories = {c.id: c for c in content.categories}
     by_category = _group_questions(content)
@@ -257,7 +249,7 @@ def render_pages(content: Content) -> dict[str, str]:
             description=summary(item.body),
             front_matter=front_matter,
         )
-    pages[PLANS_URI] = render_plans(content)
+    pages[PLANS_URI] = render_plans(content, finder_markup)
     pages[GUIDE_URI] = _render_guide(content)
     pages[TICKETS_URI] = _template("tickets.md.j2")(
         examples=content.ticket_examples, front_matter=front_matter
@@ -288,7 +280,7 @@ def render_plans(content: Content, finder_markup: str = "") -> str:
         site=content.site,
         table=table,
         rows=rows,
-        tax_percent=_percent(table.tax.rate),
+        tax_percent=percent(table.tax.rate),
         support=content.support,
         notes=[localize_links(note, PLANS_URI, forms) for note in table.notes],
         finder_markup=finder_markup.strip(),
@@ -306,15 +298,28 @@ def answer_html(page_html: str) -> str | None:
     return page_html[start + len(_ANSWER_START) : end].strip()
 
 
+class UnsafePathError(ValueError):
+    """A generated file's path would leave the folder it is written to."""
+
+
+def safe_target(target: Path, src_uri: str) -> Path:
+    """Where `src_uri` goes under `target`; UnsafePathError for paths that would leave it."""
+    relative = PurePosixPath(src_uri)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise UnsafePathError(f"unsafe path for a generated file: {src_uri!r}")
+    return target.joinpath(*relative.parts)
+
+
 def write_pages(pages: dict[str, str], target: Path) -> list[Path]:
-    """Write rendered pages under `target` (for builders other than MkDocs)."""
-    written = []
-    for src_uri, text in pages.items():
-        path = target / src_uri
+    """Write generated files under `target` (for builders other than MkDocs).
+
+    Every path is checked before anything is written.
+    """
+    paths = {src_uri: safe_target(target, src_uri) for src_uri in pages}
+    for src_uri, path in paths.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+        path.write_text(pages[src_uri], encoding="utf-8")
+    return list(paths.values())
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -326,9 +331,6 @@ _AUDIENCE_LABELS = {
 }
 
 
-def _percent(rate: Decimal) -> str:
-    value = (rate * 100).normalize()
-    return f"{value:f}%"
 
 
 def _group_questions(content: Content) -> dict[str, list[Question]]:
@@ -389,5 +391,5 @@ def _with_counts(
 
 
 def news_sorted(items: Iterable[NewsItem]) -> list[NewsItem]:
-    """News newest first (ties broken by id, for a stable order)."""
-    return sorted(items, key=lambda n: (n.date, n.id), reverse=True)
+    """News newest first, in the one order of `model.newest_first`."""
+    return newest_first(items)

@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..content.model import Plan, PlanKind, PlanTable, Product
+from ..content.price_rules import MAX_CONTRACTS, check_table_shape
 
 MAX_YEARS = 5
 MAX_CASES = 999  # what the search accepts; the site precomputes 0..PRECOMPUTED_CASES
@@ -49,7 +50,7 @@ DEFAULT_LIMIT = 3
 
 # choice index of a year without a contract: above every contract index, so that a plain
 # sort of (incl, excl, choices) ranks contracts in table order before it
-_NO_CONTRACT = 99
+_NO_CONTRACT = MAX_CONTRACTS + 1
 
 
 class FinderInputError(ValueError):
@@ -169,13 +170,12 @@ class Finder:
             raise ValueError("limit must be at least 1")
         self.table = table
         self.limit = limit
+        issues = check_table_shape(table.plans)
+        if issues:
+            raise FinderTableError(f"plans.yml: {issues[0].message}")
         self.contracts = tuple(_compile_contracts(table))
         self.addon = _single(table, PlanKind.ADDON)
         self.spot = _single(table, PlanKind.SPOT)
-        if len(self.contracts) >= _NO_CONTRACT:
-            raise FinderTableError(
-                f"plans.yml: プラン診断が扱える契約プランは{_NO_CONTRACT - 1}件までです。"
-            )
         self._addon_prices = _unit_prices(table, self.addon)
         self._spot_prices = _unit_prices(table, self.spot)
         self._memo: dict[tuple[tuple[int, ...], bool, bool], tuple[_Entry, ...]] = {}
@@ -365,36 +365,18 @@ def _unit_prices(table: PlanTable, plan: Plan | None) -> tuple[int, int]:
 
 
 def _compile_contracts(table: PlanTable) -> list[_Contract]:
-    contracts = []
-    for plan in table.plans:
-        if plan.kind is not PlanKind.CONTRACT:
-            continue
-        if plan.validity_months % 12:
-            raise FinderTableError(
-                f"plans.yml: 契約プラン {plan.code} の validity_months が"
-                f"{plan.validity_months}です。プラン診断は年単位(12の倍数)の契約だけを扱えます。"
-            )
-        contracts.append(
-            _Contract(plan, plan.validity_months // 12, plan.price_excl_tax,
-                      table.price_incl_tax(plan))
-        )
-    return contracts
+    """The contracts as whole years (`check_table_shape` has refused other validities)."""
+    return [
+        _Contract(plan, plan.validity_months // 12, plan.price_excl_tax,
+                  table.price_incl_tax(plan))
+        for plan in table.plans
+        if plan.kind is PlanKind.CONTRACT
+    ]
 
 
 def _single(table: PlanTable, kind: PlanKind) -> Plan | None:
-    plans = [plan for plan in table.plans if plan.kind is kind]
-    if len(plans) > 1:
-        codes = ", ".join(plan.code for plan in plans)
-        raise FinderTableError(
-            f"plans.yml: kind: {kind.value} のプランが複数あります({codes})。"
-            "プラン診断は1種類だけを扱えます。"
-        )
-    if plans and plans[0].tickets != 1:
-        raise FinderTableError(
-            f"plans.yml: {plans[0].code} の tickets が{plans[0].tickets}です。"
-            f"プラン診断は kind: {kind.value} のチケットを1枚単位で扱います(tickets: 1)。"
-        )
-    return plans[0] if plans else None
+    """The one plan of `kind` (`check_table_shape` has refused several)."""
+    return next((plan for plan in table.plans if plan.kind is kind), None)
 
 
 def _notes(need: Need) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """`cmskb` MkDocs plugin: turns the editors' YAML in content/ into pages of the site.
 
-A thin adapter over `cmskb.content`: load and validate (`on_config`), add the rendered
-Markdown as generated files (`on_files`), put FAQPage JSON-LD in page meta
+A thin adapter over `cmskb.content`: load, validate and render (`on_config`, before MkDocs
+cleans the site directory, so that bad content leaves an existing site untouched), add the
+rendered Markdown as generated files (`on_files`), put FAQPage JSON-LD in page meta
 (`on_page_context`) and write the RSS feed (`on_post_build`).
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import escape
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
@@ -30,7 +32,7 @@ from cmskb.content.render import (
     plain_text,
     question_uri,
 )
-from cmskb.site_files import SiteFilesError, generate
+from cmskb.site_files import SiteFiles, SiteFilesError, generate
 
 from .config import KnowledgeBaseConfig
 from .feed import build_rss
@@ -50,6 +52,8 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         self._questions: dict[str, Question] = {}
         self._categories: dict[str, str] = {}
         self._generated: set[str] = set()
+        self._site_files: SiteFiles | None = None
+        self._files: Files | None = None
 
     # --- events ----------------------------------------------------------------------
 
@@ -58,21 +62,20 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         if not self.config.enabled:
             return config
         self.content_root = self._resolve_content_root(config)
-        self.content = self._load_content(self.content_root)
         config.watch.append(str(self.content_root))
+        self.content = self._load_content(self.content_root)
+        self._site_files = self._render(self.content)
         self._add_categories_to_nav(config, self.content)
         return config
 
     @event_priority(50)  # early: later plugins see the generated pages
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
-        if not self.config.enabled or self.content is None:
+        if not self.config.enabled or self.content is None or self._site_files is None:
             return files
-        try:
-            generated = generate(self.content)
-        except SiteFilesError as exc:
-            raise PluginError(f"cmskb: {exc}") from exc
+        generated, self._site_files = self._site_files, None  # MkDocs holds them from now
         self._generate_files(files, config, generated.pages, generated.assets)
         self._index_pages(self.content)
+        self._files = files
         return files
 
     @event_priority(-50)  # late: other plugins may still read the file in this event
@@ -136,18 +139,28 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             for problem in error.problems:
                 log.error(problem.format(prefix))
             raise PluginError(
-                f"cmskb: {len(error.problems)} problem(s) in {prefix}/; nothing was built"
+                f"cmskb: {prefix}/ に {len(error.problems)} 件の問題があります。"
+                "サイトは作られていません(以前のサイトはそのまま残っています)。"
             ) from None
+
+    @staticmethod
+    def _render(content: Content) -> SiteFiles:
+        try:
+            return generate(content)
+        except SiteFilesError as exc:
+            raise PluginError(f"cmskb: {exc}") from exc
 
     def _add_categories_to_nav(self, config: MkDocsConfig, content: Content) -> None:
         """List the FAQ categories after the FAQ index entry of an explicit nav.
 
         Only categories go in the nav: questions and news items stay out of it (every
-        page renders the whole nav, so a nav entry per question costs N² work).
+        page renders the whole nav, so a nav entry per question costs N² work). Material
+        prints nav titles unescaped, so each title is HTML-escaped here (as `Markup`, so
+        that templates that do apply `| e` do not escape it twice).
         """
         if not config.nav:
             return
-        entries = [{c.title: category_uri(c.id)} for c in content.categories]
+        entries = [{escape(c.title): category_uri(c.id)} for c in content.categories]
         if not _insert_after(config.nav, self.config.faq_nav_anchor, entries):
             log.warning(
                 f"nav has no entry '{self.config.faq_nav_anchor}' to list FAQ categories under"
@@ -195,12 +208,18 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         entries = [
             _faq_entry(
                 q,
-                plain_text(q.answer),
+                self._rendered_answer(q),
                 self._absolute_url(config, posixpath.dirname(question_uri(q.id)) + "/"),
             )
             for q in content.questions_in(category_id)
         ]
         return {"@context": "https://schema.org", "@type": "FAQPage", "mainEntity": entries}
+
+    def _rendered_answer(self, question: Question) -> str:
+        """The answer's HTML from its page (MkDocs renders every page before any template)."""
+        file = self._files.get_file_from_path(question_uri(question.id)) if self._files else None
+        html = file.page.content if file is not None and file.page is not None else None
+        return answer_html(html or "") or plain_text(question.answer)
 
     def _write_feed(self, config: MkDocsConfig, content: Content) -> None:
         if not config.site_url:

@@ -1,0 +1,193 @@
+"""Checks of the editors' Markdown across files, and the expansion of price placeholders.
+
+The loader calls `check_texts` once every file is read: price placeholders and hand-typed
+yen figures against plans.yml, links against the pages and anchors the site will have.
+When there is no problem, `expand_content` puts the figures in place of the placeholders,
+so every page, the feed and the JSON-LD show the same prices as the price table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .anchors import (
+    QUESTION_PAGE_ANCHORS,
+    SiteMap,
+    fixed_pages,
+    news_path,
+    question_path,
+)
+from .model import Category, Content, NewsItem, PlanTable, Question, RecommendationCase
+from .problems import Problem
+from .texts import (
+    TextRef,
+    check_links,
+    check_placeholders,
+    check_yen_figures,
+    expand_prices,
+    heading_ids,
+)
+
+PLANS_FILE = "plans.yml"
+PLANS_PAGE = "/plans/"
+
+
+class _HasTexts(Protocol):
+    texts: list[TextRef]
+
+
+@dataclass(slots=True)
+class TextSource:
+    """What the loader read, as far as the text checks need it."""
+
+    plans: PlanTable | None
+    plan_texts: list[TextRef]
+    questions: Sequence[tuple[str, _HasTexts, Question]]  # (file, refs, question)
+    news: Sequence[tuple[str, _HasTexts, NewsItem]]
+    categories: Sequence[Category]
+    cases: Sequence[RecommendationCase]
+    ticket_notes: bool
+    failed_questions: set[str] = field(default_factory=set)
+    failed_news: set[str] = field(default_factory=set)
+    forms_prefix: str = "/forms/"
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    file: str
+    ref: TextRef
+    page: str
+    draft: bool = False
+
+
+def _texts(source: TextSource) -> list[_Text]:
+    texts = [_Text(PLANS_FILE, ref, PLANS_PAGE) for ref in source.plan_texts]
+    for rel, refs, question in source.questions:
+        page = question_path(question.id) if question.id else ""
+        texts.extend(_Text(rel, ref, page, question.draft) for ref in refs.texts)
+    for rel, refs, item in source.news:
+        page = news_path(item.id) if item.id else ""
+        texts.extend(_Text(rel, ref, page) for ref in refs.texts)
+    return texts
+
+
+def check_texts(source: TextSource) -> list[Problem]:
+    """Problems of prices and links in every Markdown text of the content."""
+    problems: list[Problem] = []
+    texts = _texts(source)
+    table = source.plans
+    if table is not None:
+        for text in texts:
+            issues = check_placeholders(text.ref, table) + check_yen_figures(text.ref, table)
+            for issue in issues:
+                problems.append(
+                    Problem(text.file, issue.line, text.ref.field, issue.message, issue.hint)
+                )
+    site = _site_map(source, texts, problems)
+    for text in texts:
+        if not text.page:
+            continue
+        ref = _expanded(text.ref, table)
+        for issue in check_links(
+            ref, page=text.page, site=site, keep_prefix=source.forms_prefix, draft=text.draft
+        ):
+            problems.append(
+                Problem(text.file, issue.line, text.ref.field, issue.message, issue.hint)
+            )
+    return problems
+
+
+def _expanded(ref: TextRef, table: PlanTable | None) -> TextRef:
+    if table is None:
+        return ref
+    return dataclasses.replace(ref, text=expand_prices(ref.text, table))
+
+
+def _site_map(source: TextSource, texts: list[_Text], problems: list[Problem]) -> SiteMap:
+    """The pages and anchors of the site to come; repeated heading ids go to `problems`."""
+    table = source.plans
+    site = fixed_pages(
+        category_ids=[c.id for c in source.categories if c.id],
+        news_ids=[n.id for _, _, n in source.news if n.id],
+        case_ids=[c.id for c in source.cases if c.id],
+        plan_codes=[p.code for p in table.plans if p.code] if table else [],
+        plan_notes=bool(table and table.notes),
+        ticket_notes=source.ticket_notes,
+    )
+    fixed: dict[str, set[str]] = {}
+    for _, _, question in source.questions:
+        if not question.id:
+            continue
+        path = question_path(question.id)
+        if question.draft:
+            site.drafts.add(path)
+            continue
+        anchors = {question.id, "about"}
+        if question.related:
+            anchors.update(QUESTION_PAGE_ANCHORS)
+        fixed[path] = anchors
+    for _, _, item in source.news:
+        if item.id:
+            fixed[news_path(item.id)] = {item.id}
+    if table is None:
+        site.unknown.add(PLANS_PAGE)
+    for text in texts:
+        if not text.page or text.page in site.drafts:
+            continue
+        taken = site.pages.setdefault(text.page, set())
+        taken.update(fixed.pop(text.page, ()))
+        _, issues = heading_ids(_expanded(text.ref, table), taken)
+        problems.extend(
+            Problem(text.file, i.line, text.ref.field, i.message, i.hint) for i in issues
+        )
+    for path, anchors in fixed.items():
+        site.add(path, anchors)
+    site.unknown.update(question_path(stem) for stem in source.failed_questions)
+    site.unknown.update(news_path(stem) for stem in source.failed_news)
+    return site
+
+
+def expand_content(
+    table: PlanTable, questions: Iterable[Question], news: Iterable[NewsItem]
+) -> tuple[PlanTable, list[Question], list[NewsItem]]:
+    """The content with every price placeholder replaced by its figure."""
+    plans = tuple(
+        dataclasses.replace(plan, description=expand_prices(plan.description, table))
+        for plan in table.plans
+    )
+    expanded_table = dataclasses.replace(
+        table, plans=plans, notes=tuple(expand_prices(note, table) for note in table.notes)
+    )
+    return (
+        expanded_table,
+        [dataclasses.replace(q, answer=expand_prices(q.answer, table)) for q in questions],
+        [dataclasses.replace(n, body=expand_prices(n.body, table)) for n in news],
+    )
+
+
+@dataclass(slots=True)
+class _Texts:
+    texts: list[TextRef]
+
+
+def site_map_of(content: Content) -> SiteMap:
+    """The pages and anchors of the site generated from valid `content` (for tools, tests)."""
+    plan_texts = [TextRef(note, f"notes[{i}]", 1) for i, note in enumerate(content.plans.notes)]
+    plan_texts += [TextRef(p.description, "description", 1) for p in content.plans.plans]
+    source = TextSource(
+        plans=content.plans,
+        plan_texts=[ref for ref in plan_texts if ref.text],
+        questions=[
+            (q.source.file, _Texts([TextRef(q.answer, "answer", 1)]), q)
+            for q in content.questions
+        ],
+        news=[(n.source.file, _Texts([TextRef(n.body, "body", 1)]), n) for n in content.news],
+        categories=content.categories,
+        cases=content.recommendations,
+        ticket_notes=bool(content.ticket_examples.notes),
+        forms_prefix=content.site.forms.base,
+    )
+    return _site_map(source, _texts(source), [])

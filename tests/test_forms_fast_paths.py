@@ -1,0 +1,149 @@
+"""The pieces that made a submit fast keep their guarantees (bench/README.md, Forms section).
+
+* `LocalMemoryStorage` (what ``memory://`` means for Flask-Limiter here) limits like limits'
+  own memory storage, without starting a thread on hits, and frees expired keys.
+* The SQLite write gate lets one writer in at a time, across processes.
+* `queue.submit_checked` stores nothing when its check refuses, but keeps what the check wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import multiprocessing
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from limits import parse
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from sqlalchemy import Connection, func, select
+
+from forms_app import queue
+from forms_app.attempts import LocalMemoryStorage, limiter
+from forms_app.db import _write_gate, dispose_all, get_engine, write_tx
+from forms_app.migrations import migrate
+from forms_app.schema import failed_attempts, requests
+from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
+
+
+def test_memory_uri_uses_the_local_storage(tmp_path: Path) -> None:
+    app = make_app(tmp_path, RATELIMIT_STORAGE_URI="memory://")
+    assert isinstance(limiter(app).storage, LocalMemoryStorage)
+
+
+@pytest.mark.parametrize("strategy", [FixedWindowRateLimiter, MovingWindowRateLimiter])
+def test_local_storage_limits_and_expires(strategy: type) -> None:
+    limit = strategy(LocalMemoryStorage())
+    item = parse("2 per 1 second")
+    assert [limit.hit(item, "a"), limit.hit(item, "a"), limit.hit(item, "a")] == [
+        True,
+        True,
+        False,
+    ]
+    assert limit.hit(item, "b")  # another key has its own budget
+    time.sleep(1.1)
+    assert limit.hit(item, "a")
+
+
+def test_local_storage_starts_no_thread_per_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = LocalMemoryStorage()
+    started: list[threading.Thread] = []
+    original = threading.Thread.start
+
+    def counting_start(self: threading.Thread) -> None:
+        started.append(self)
+        original(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    limit = FixedWindowRateLimiter(storage)
+    item = parse("1000 per minute")
+    deadline = time.monotonic() + 0.1  # limits' MemoryStorage would start ~10 timers
+    while time.monotonic() < deadline:
+        limit.hit(item, "client")
+    assert started == []
+
+
+def test_local_storage_sweep_frees_expired_keys() -> None:
+    storage = LocalMemoryStorage()
+    fixed = FixedWindowRateLimiter(storage)
+    moving = MovingWindowRateLimiter(storage)
+    item = parse("5 per 1 second")
+    for n in range(20):
+        fixed.hit(item, "fixed", str(n))
+        moving.hit(item, "moving", str(n))
+    assert len(storage.storage) == 20 and len(storage.events) == 20
+    time.sleep(1.1)
+    storage.sweep()
+    assert not storage.storage and not storage.expirations and not storage.events
+
+
+def _hold_gate(url: str, marker: Path, seconds: float) -> None:
+    """Child process: take the write gate (no SQLite lock), note entry and exit times."""
+    gate = _write_gate(get_engine(url))
+    assert gate is not None
+    with gate:
+        entered = time.time()
+        time.sleep(seconds)
+        left = time.time()
+    with marker.open("a") as out:
+        out.write(f"{entered} {left}\n")
+    dispose_all()
+
+
+def test_write_gate_admits_one_writer_at_a_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
+    migrate(get_engine(url))
+    marker = tmp_path / "spans.txt"
+    ctx = multiprocessing.get_context("spawn")
+    children = [ctx.Process(target=_hold_gate, args=(url, marker, 0.3)) for _ in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+        assert child.exitcode == 0
+    spans = sorted(tuple(map(float, line.split())) for line in marker.read_text().splitlines())
+    assert len(spans) == 3
+    for (_, left), (entered, _) in itertools.pairwise(spans):
+        assert entered >= left  # no two writers inside at once
+    assert (tmp_path / "q.sqlite3-writegate").exists()
+
+
+def test_write_gate_is_reentrant_in_one_thread(tmp_path: Path) -> None:
+    engine = get_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    migrate(engine)
+    gate = _write_gate(engine)
+    assert gate is not None
+    with gate, gate:
+        pass
+    with write_tx(engine) as conn:  # the gate was left free
+        conn.execute(select(1))
+
+
+def test_submit_checked_refusal_keeps_what_the_check_wrote(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    engine = engine_of(app)
+
+    def refuse(conn: Connection) -> None:
+        now = dt.datetime.now(dt.UTC)
+        conn.execute(failed_attempts.insert(), {"scope": "client", "key": "k", "at": now})
+        return None
+
+    assert queue.submit_checked(engine, refuse) is None
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(failed_attempts)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(requests)).scalar_one() == 0
+
+
+def test_wrong_id_with_other_field_errors_is_counted_and_shown(tmp_path: Path) -> None:
+    app = make_app(tmp_path, FAILED_ATTEMPTS_PER_CLIENT=2)
+    add_support_id(engine_of(app), "CK-FAST-0001")
+    client = app.test_client()
+    bad = feedback_data("CK-WRONG-0001", title="")
+    first = client.post("/feedback/", data=bad)
+    assert first.status_code == 400
+    html = first.get_data(as_text=True)
+    assert "このサポートIDではご利用いただけません" in html and "件名を入力してください" in html
+    assert client.post("/feedback/", data=bad).status_code == 400
+    assert client.post("/feedback/", data=feedback_data("CK-FAST-0001")).status_code == 429
