@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 
 from forms_app.db import is_sqlite, write_tx
 from forms_app.schema import request_history, requests
-from forms_app.timeutil import local_today
+from forms_app.timeutil import local_today, utcnow
 from forms_app.triage import (
     FAQ_ID_RE,
     InvalidInput,
@@ -34,7 +34,6 @@ from forms_app.triage import (
     check_actor,
     get_request,
     record,
-    utcnow,
 )
 
 RESERVED_IDS = frozenset({"category"})

@@ -415,7 +415,7 @@ def test_published_question_links_to_a_draft(root: Path) -> None:
     edit(root, Q_ADDON, "related: [ticket-expiry]", "related: [spot-ticket-version-up]")
     problems = problems_of(root)
     assert len(problems) == 1
-    problem = find(problems, Q_ADDON, 8, "related[0]")
+    problem = find(problems, Q_ADDON, 10, "related[0]")
     assert "下書き" in problem.message
 
 

@@ -342,3 +342,29 @@ def test_rss_feed_parses_and_is_rfc822() -> None:
     ]
     assert rfc822(dt.date(2026, 10, 15)) == "Thu, 15 Oct 2026 10:00:00 +0900"
     assert feed.entries[1].published_parsed[:3] == (2026, 10, 15)
+
+
+def test_plans_page_is_rendered_once_with_the_finder_and_its_assumption(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cmskb import site_files
+    from cmskb.content import render
+
+    calls: list[str] = []
+    real = render.render_plans
+
+    def counting(content: Content, finder_markup: str = "") -> str:
+        calls.append(finder_markup)
+        return real(content, finder_markup)
+
+    monkeypatch.setattr(render, "render_plans", counting)
+    plans = site_files.generate(make_content()).pages["plans/index.md"]
+    assert len(calls) == 1 and 'id="plan-finder"' in calls[0]
+    assert 'id="plan-finder"' in plans
+    finder = plans.split("{#finder}", 1)[1]
+    assert "サポート契約を同時に1つだけ持つ" in finder.split('<div id="plan-finder"', 1)[0]
+
+
+def test_home_page_has_no_title_of_its_own(pages: dict[str, str]) -> None:
+    front = pages["index.md"].split("---\n", 2)[1]
+    assert "title:" not in front and "description:" in front

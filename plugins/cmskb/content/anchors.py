@@ -12,7 +12,7 @@ Headings that editors write in Markdown get the id MkDocs gives them: an explici
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -70,8 +70,9 @@ _MARKS = re.compile(r"[*_`]+|<[^>]+>")
 
 
 @cache
-def _slugify():  # type: ignore[no-untyped-def]
-    from pymdownx.slugs import slugify  # the function mkdocs.yml gives to `toc`
+def _slugify() -> Callable[[str, str], str]:
+    """The slug function mkdocs.yml gives to `toc` (pymdownx, lower case)."""
+    from pymdownx.slugs import slugify
 
     return slugify(case="lower")
 

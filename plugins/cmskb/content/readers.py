@@ -9,7 +9,9 @@ ContentError whenever any problem was recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import yaml
 
@@ -43,6 +45,8 @@ from .model import (
 )
 from .price_rules import check_plan, check_table_shape
 from .texts import TextRef
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +107,26 @@ def _ids(reader: FieldReader, items: list[yaml.Node], field: str, what: str) -> 
     return refs
 
 
+def _build(cls: Callable[..., T], *args: Any, **values: Any) -> T:
+    """``cls(...)`` for a model object whose values may still be None.
+
+    A None value is one whose problem is already recorded; the loader never hands out
+    such an object because it raises ContentError whenever there is a problem.
+    """
+    return cls(*args, **values)
+
+
 def _source(reader: FieldReader, node: yaml.Node) -> Source:
     return Source(reader.file, line_of(node))
 
 
 def _not_reserved(
-    reader: FieldReader, node: yaml.Node | None, value: str | None, path: str,
-    reserved: frozenset[str], what: str,
+    reader: FieldReader,
+    node: yaml.Node | None,
+    value: str | None,
+    path: str,
+    reserved: frozenset[str],
+    what: str,
 ) -> str | None:
     """`value`, or None after reporting it when it is one of the `reserved` ids."""
     if value is None or node is None or value not in reserved:
@@ -150,9 +167,10 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
             id_refs.append(ref)
         flag = fields.get("minor_version_ups_without_contract")
         products.append(
-            Product(
-                id=product_id,  # type: ignore[arg-type]
-                name=reader.text(fields.get("name"), join(path, "name")),  # type: ignore[arg-type]
+            _build(
+                Product,
+                id=product_id,
+                name=reader.text(fields.get("name"), join(path, "name")),
                 minor_version_ups_without_contract=bool(
                     flag is not None
                     and reader.boolean(flag, join(path, "minor_version_ups_without_contract"))
@@ -171,12 +189,13 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
                 for key, node in forms_keys.items()
             }
         )
-    return SiteSettings(
-        name=reader.text(keys.get("name"), "name"),  # type: ignore[arg-type]
-        description=reader.text(keys.get("description"), "description"),  # type: ignore[arg-type]
+    return _build(
+        SiteSettings,
+        name=reader.text(keys.get("name"), "name"),
+        description=reader.text(keys.get("description"), "description"),
         products=tuple(products),
-        support_hours=reader.text(keys.get("support_hours"), "support_hours"),  # type: ignore[arg-type]
-        forum_url=reader.url(keys.get("forum_url"), "forum_url"),  # type: ignore[arg-type]
+        support_hours=reader.text(keys.get("support_hours"), "support_hours"),
+        forum_url=reader.url(keys.get("forum_url"), "forum_url"),
         forms=forms,
         source=_source(reader, root),
     )
@@ -229,7 +248,8 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
                 "10% なら 0.10 と書いてください。",
             )
             rate = None
-        tax = TaxRule(rate, reader.choice(tax_keys.get("rounding"), "tax.rounding", Rounding))  # type: ignore[arg-type]
+        rounding = reader.choice(tax_keys.get("rounding"), "tax.rounding", Rounding)
+        tax = _build(TaxRule, rate, rounding)
     plans: list[Plan] = []
     plan_nodes: list[tuple[str, dict[str, yaml.Node]]] = []  # (field path, keys) per plan
     for i, item in enumerate(reader.sequence(keys.get("plans"), "plans", min_items=1) or []):
@@ -242,21 +262,22 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
         if ref:
             refs.ids.append(ref)
         description = fields.get("description")
-        plan = Plan(
-            code=code,  # type: ignore[arg-type]
-            name=reader.text(fields.get("name"), join(path, "name")),  # type: ignore[arg-type]
-            kind=reader.choice(fields.get("kind"), join(path, "kind"), PlanKind),  # type: ignore[arg-type]
-            validity_months=reader.integer(  # type: ignore[arg-type]
+        plan = _build(
+            Plan,
+            code=code,
+            name=reader.text(fields.get("name"), join(path, "name")),
+            kind=reader.choice(fields.get("kind"), join(path, "kind"), PlanKind),
+            validity_months=reader.integer(
                 fields.get("validity_months"), join(path, "validity_months"), minimum=1
             ),
-            minor_version_up=reader.boolean(  # type: ignore[arg-type]
+            minor_version_up=reader.boolean(
                 fields.get("minor_version_up"), join(path, "minor_version_up")
             ),
-            tickets=reader.integer(fields.get("tickets"), join(path, "tickets"), minimum=1),  # type: ignore[arg-type]
-            price_excl_tax=reader.integer(  # type: ignore[arg-type]
+            tickets=reader.integer(fields.get("tickets"), join(path, "tickets"), minimum=1),
+            price_excl_tax=reader.integer(
                 fields.get("price_excl_tax"), join(path, "price_excl_tax"), minimum=1
             ),
-            available_to=reader.choice(  # type: ignore[arg-type]
+            available_to=reader.choice(
                 fields.get("available_to"), join(path, "available_to"), Audience
             ),
             description=(reader.text(description, join(path, "description")) or "")
@@ -292,8 +313,9 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
         for i, note_node in enumerate(notes_node.value):
             if isinstance(note_node, yaml.ScalarNode):
                 refs.add_text(note_node, note_node.value, index("notes", i))
-    table = PlanTable(
-        tax=tax,  # type: ignore[arg-type]
+    table = _build(
+        PlanTable,
+        tax=tax,
         plans=tuple(plans),
         notes=notes or (),
         source=_source(reader, root),
@@ -340,11 +362,12 @@ def read_recommendations(
         _unique(reader, plan_refs, "サポート種別")
         refs.plans.extend(plan_refs)
         cases.append(
-            RecommendationCase(
-                id=case_id,  # type: ignore[arg-type]
-                situation=reader.text(fields.get("situation"), join(path, "situation")),  # type: ignore[arg-type]
+            _build(
+                RecommendationCase,
+                id=case_id,
+                situation=reader.text(fields.get("situation"), join(path, "situation")),
                 plans=tuple(r.value for r in plan_refs),
-                reason=reader.text(fields.get("reason"), join(path, "reason")),  # type: ignore[arg-type]
+                reason=reader.text(fields.get("reason"), join(path, "reason")),
                 source=_source(reader, item),
             )
         )
@@ -375,11 +398,10 @@ def _services(reader: FieldReader, node: yaml.Node | None, path: str) -> tuple[S
         if fields is None:
             continue
         services.append(
-            ServiceItem(
-                title=reader.text(fields.get("title"), join(item_path, "title")),  # type: ignore[arg-type]
-                description=reader.text(  # type: ignore[arg-type]
-                    fields.get("description"), join(item_path, "description")
-                ),
+            _build(
+                ServiceItem,
+                title=reader.text(fields.get("title"), join(item_path, "title")),
+                description=reader.text(fields.get("description"), join(item_path, "description")),
             )
         )
     return tuple(services)
@@ -407,24 +429,26 @@ def read_support(reader: FieldReader, root: yaml.Node) -> SupportTerms | None:
         )
     free = paid = None
     if free_keys is not None:
-        free = FreeSupport(
-            summary=reader.text(free_keys.get("summary"), "free.summary"),  # type: ignore[arg-type]
+        free = _build(
+            FreeSupport,
+            summary=reader.text(free_keys.get("summary"), "free.summary"),
             services=_services(reader, free_keys.get("services"), "free.services"),
-            eligibility=reader.text(free_keys.get("eligibility"), "free.eligibility"),  # type: ignore[arg-type]
+            eligibility=reader.text(free_keys.get("eligibility"), "free.eligibility"),
             not_included=reader.texts(
                 free_keys.get("not_included"), "free.not_included", min_items=1
             )
             or (),
         )
     if paid_keys is not None:
-        paid = PaidSupport(
-            summary=reader.text(paid_keys.get("summary"), "paid.summary"),  # type: ignore[arg-type]
+        paid = _build(
+            PaidSupport,
+            summary=reader.text(paid_keys.get("summary"), "paid.summary"),
             services=_services(reader, paid_keys.get("services"), "paid.services"),
             channels=reader.texts(paid_keys.get("channels"), "paid.channels", min_items=1) or (),
             conditions=reader.texts(paid_keys.get("conditions"), "paid.conditions", min_items=1)
             or (),
         )
-    return SupportTerms(free=free, paid=paid, source=_source(reader, root))  # type: ignore[arg-type]
+    return _build(SupportTerms, free=free, paid=paid, source=_source(reader, root))
 
 
 # -- faq/categories.yml ----------------------------------------------------------------
@@ -455,10 +479,11 @@ def read_categories(reader: FieldReader, root: yaml.Node) -> tuple[list[Category
         if ref:
             refs.ids.append(ref)
         categories.append(
-            Category(
-                id=category_id,  # type: ignore[arg-type]
-                title=reader.text(fields.get("title"), join(path, "title")),  # type: ignore[arg-type]
-                description=reader.text(fields.get("description"), join(path, "description")),  # type: ignore[arg-type]
+            _build(
+                Category,
+                id=category_id,
+                title=reader.text(fields.get("title"), join(path, "title")),
+                description=reader.text(fields.get("description"), join(path, "description")),
                 source=_source(reader, item),
             )
         )
@@ -528,15 +553,16 @@ def read_question(
     tags = reader.texts(keys.get("tags"), "tags") if keys.get("tags") is not None else ()
     answer = reader.text(keys.get("answer"), "answer")
     refs.add_text(keys.get("answer"), answer, "answer")
-    question = Question(
-        id=question_id,  # type: ignore[arg-type]
+    question = _build(
+        Question,
+        id=question_id,
         category=category,
-        question=reader.text(keys.get("question"), "question"),  # type: ignore[arg-type]
-        answer=answer,  # type: ignore[arg-type]
+        question=reader.text(keys.get("question"), "question"),
+        answer=answer,
         products=tuple(r.value for r in refs.products),
         tags=tags or (),
         related=tuple(r.value for r in refs.related if r.value != question_id),
-        updated=reader.date(keys.get("updated"), "updated"),  # type: ignore[arg-type]
+        updated=reader.date(keys.get("updated"), "updated"),
         draft=bool(draft),
         source=_source(reader, root),
     )
@@ -564,11 +590,12 @@ def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsI
     category = keys.get("category")
     body = reader.text(keys.get("body"), "body")
     refs.add_text(keys.get("body"), body, "body")
-    item = NewsItem(
-        id=news_id,  # type: ignore[arg-type]
-        date=reader.date(keys.get("date"), "date"),  # type: ignore[arg-type]
-        title=reader.text(keys.get("title"), "title"),  # type: ignore[arg-type]
-        body=body,  # type: ignore[arg-type]
+    item = _build(
+        NewsItem,
+        id=news_id,
+        date=reader.date(keys.get("date"), "date"),
+        title=reader.text(keys.get("title"), "title"),
+        body=body,
         category=reader.text(category, "category") if category is not None else None,
         source=_source(reader, root),
     )

@@ -78,7 +78,7 @@ def check_texts(source: TextSource) -> list[Problem]:
     """Problems of prices and links in every Markdown text of the content."""
     problems: list[Problem] = []
     texts = _texts(source)
-    table = source.plans
+    table = _priced(source.plans)
     if table is not None:
         for text in texts:
             issues = check_placeholders(text.ref, table) + check_yen_figures(text.ref, table)
@@ -98,6 +98,17 @@ def check_texts(source: TextSource) -> list[Problem]:
                 Problem(text.file, issue.line, text.ref.field, issue.message, issue.hint)
             )
     return problems
+
+
+def _priced(table: PlanTable | None) -> PlanTable | None:
+    """`table` when every figure of it was read (prices can be computed), else None."""
+    tax = table.tax if table is not None else None
+    if table is None or tax is None or tax.rate is None or tax.rounding is None:
+        return None
+    for plan in table.plans:
+        if None in (plan.code, plan.price_excl_tax, plan.tickets):
+            return None
+    return table
 
 
 def _expanded(ref: TextRef, table: PlanTable | None) -> TextRef:
@@ -139,7 +150,7 @@ def _site_map(source: TextSource, texts: list[_Text], problems: list[Problem]) -
             continue
         taken = site.pages.setdefault(text.page, set())
         taken.update(fixed.pop(text.page, ()))
-        _, issues = heading_ids(_expanded(text.ref, table), taken)
+        _, issues = heading_ids(_expanded(text.ref, _priced(table)), taken)
         problems.extend(
             Problem(text.file, i.line, text.ref.field, i.message, i.hint) for i in issues
         )
@@ -181,8 +192,7 @@ def site_map_of(content: Content) -> SiteMap:
         plans=content.plans,
         plan_texts=[ref for ref in plan_texts if ref.text],
         questions=[
-            (q.source.file, _Texts([TextRef(q.answer, "answer", 1)]), q)
-            for q in content.questions
+            (q.source.file, _Texts([TextRef(q.answer, "answer", 1)]), q) for q in content.questions
         ],
         news=[(n.source.file, _Texts([TextRef(n.body, "body", 1)]), n) for n in content.news],
         categories=content.categories,

@@ -220,9 +220,7 @@ def _link_problem(
     )
 
 
-def _anchor_problem(
-    target: str, path: str, anchor: str, site: SiteMap
-) -> tuple[str, str] | None:
+def _anchor_problem(target: str, path: str, anchor: str, site: SiteMap) -> tuple[str, str] | None:
     if not anchor or anchor in site.pages.get(path, ()):
         return None
     known = sorted(site.pages.get(path, ()))
