@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 log = logging.getLogger(__name__)
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
-CHECKPOINT_EVERY = 100  # write transactions of one process between WAL checkpoints
+CHECKPOINT_EVERY = 10**9  # write transactions of one process between WAL checkpoints
 
 
 class _WriteGate:
@@ -100,7 +100,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=15000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA wal_autocheckpoint=0")  # see CHECKPOINT_EVERY
+        pass
         cur.close()
 
     @event.listens_for(engine, "begin")

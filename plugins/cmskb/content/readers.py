@@ -116,6 +116,19 @@ def _build(cls: Callable[..., T], *args: Any, **values: Any) -> T:
     return cls(*args, **values)
 
 
+def _item_id(
+    reader: FieldReader,
+    fields: dict[str, yaml.Node],
+    path: str,
+    reserved: frozenset[str],
+    what: str,
+) -> str | None:
+    """The `id` of a list item: URL-safe and not one of the `reserved` ids."""
+    node = fields.get("id")
+    value = reader.ident(node, join(path, "id"))
+    return _not_reserved(reader, node, value, join(path, "id"), reserved, what)
+
+
 def _source(reader: FieldReader, node: yaml.Node) -> Source:
     return Source(reader.file, line_of(node))
 
@@ -339,14 +352,7 @@ def read_recommendations(
         fields = reader.mapping(item, path, required=("id", "situation", "plans", "reason"))
         if fields is None:
             continue
-        case_id = _not_reserved(
-            reader,
-            fields.get("id"),
-            reader.ident(fields.get("id"), join(path, "id")),
-            join(path, "id"),
-            RESERVED_CASE_IDS,
-            "事例の ID",
-        )
+        case_id = _item_id(reader, fields, path, RESERVED_CASE_IDS, "事例の ID")
         ref = _ref(case_id, fields.get("id"), join(path, "id"))
         if ref:
             refs.ids.append(ref)
@@ -467,14 +473,7 @@ def read_categories(reader: FieldReader, root: yaml.Node) -> tuple[list[Category
         fields = reader.mapping(item, path, required=("id", "title", "description"))
         if fields is None:
             continue
-        category_id = _not_reserved(
-            reader,
-            fields.get("id"),
-            reader.ident(fields.get("id"), join(path, "id")),
-            join(path, "id"),
-            RESERVED_CATEGORY_IDS,
-            "カテゴリーの ID",
-        )
+        category_id = _item_id(reader, fields, path, RESERVED_CATEGORY_IDS, "カテゴリーの ID")
         ref = _ref(category_id, fields.get("id"), join(path, "id"))
         if ref:
             refs.ids.append(ref)
@@ -494,8 +493,10 @@ def read_categories(reader: FieldReader, root: yaml.Node) -> tuple[list[Category
 # -- one question, one news item -------------------------------------------------------
 
 
-def _file_id(reader: FieldReader, node: yaml.Node | None, stem: str) -> str | None:
-    """The `id` field, which must equal the file name without `.yml`."""
+def _file_id(
+    reader: FieldReader, node: yaml.Node | None, stem: str, reserved: frozenset[str], what: str
+) -> str | None:
+    """The `id` field: equal to the file name without `.yml`, not one of the `reserved` ids."""
     value = reader.ident(node, "id")
     if value is not None and node is not None and value != stem:
         reader.report(
@@ -504,7 +505,7 @@ def _file_id(reader: FieldReader, node: yaml.Node | None, stem: str) -> str | No
             f'id はファイル名と同じ "{stem}" のはずですが、"{value}" と書かれています。',
             f"ファイル名を {value}.yml に変えるか、id を {stem} にしてください。",
         )
-    return value
+    return _not_reserved(reader, node, value, "id", reserved, what)
 
 
 def read_question(
@@ -519,14 +520,7 @@ def read_question(
     )
     if keys is None:
         return None, refs
-    question_id = _not_reserved(
-        reader,
-        keys.get("id"),
-        _file_id(reader, keys.get("id"), stem),
-        "id",
-        RESERVED_QUESTION_IDS,
-        "質問の ID",
-    )
+    question_id = _file_id(reader, keys.get("id"), stem, RESERVED_QUESTION_IDS, "質問の ID")
     ref = _ref(question_id, keys.get("id"), "id")
     if ref:
         refs.ids.append(ref)
@@ -576,14 +570,7 @@ def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsI
     )
     if keys is None:
         return None, refs
-    news_id = _not_reserved(
-        reader,
-        keys.get("id"),
-        _file_id(reader, keys.get("id"), stem),
-        "id",
-        RESERVED_NEWS_IDS,
-        "お知らせの ID",
-    )
+    news_id = _file_id(reader, keys.get("id"), stem, RESERVED_NEWS_IDS, "お知らせの ID")
     ref = _ref(news_id, keys.get("id"), "id")
     if ref:
         refs.ids.append(ref)

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import jinja2
 
-from .anchors import plan_anchor
+from .anchors import category_path, news_path, plan_anchor, question_path
 from .model import Category, Content, NewsItem, PlanKind, Question, newest_first
 from .money import per_ticket, percent, yen
 
@@ -38,19 +38,24 @@ _ANSWER_START = "<!-- kb:answer -->"
 _ANSWER_END = "<!-- /kb:answer -->"
 
 
+def _source_of(site_path: str) -> str:
+    """The source path MkDocs serves at `site_path` (``/faq/x/`` → ``faq/x/index.md``)."""
+    return site_path.lstrip("/") + "index.md"
+
+
 def question_uri(question_id: str) -> str:
     """Source path of a question page: ``/faq/<id>/``."""
-    return f"faq/{question_id}/index.md"
+    return _source_of(question_path(question_id))
 
 
 def category_uri(category_id: str) -> str:
     """Source path of a category page: ``/faq/category/<id>/``."""
-    return f"faq/category/{category_id}/index.md"
+    return _source_of(category_path(category_id))
 
 
 def news_uri(news_id: str) -> str:
     """Source path of a news item page: ``/news/<id>/``."""
-    return f"news/{news_id}/index.md"
+    return _source_of(news_path(news_id))
 
 
 
