@@ -54,7 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 128 * 1024,
     "WTF_CSRF_ENABLED": True,
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
-    # Flask-Limiter: memory:// is per process; use redis://host:6379/0 with several workers.
+    # Flask-Limiter: memory:// is per process (served by attempts.LocalMemoryStorage); use
+    # redis://host:6379/0 with several workers.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "cmskit-forms",
     "RATELIMIT_HEADERS_ENABLED": False,

@@ -6,13 +6,8 @@ lock instead of failing with "database is locked" at commit. Before that, `write
 write gate (a thread lock plus an ``flock`` on a file beside the database) so writers of every
 thread and process wait in the kernel and wake as soon as the previous one commits; without
 it they poll in SQLite's busy handler, which sleeps 1, 2, 5, 10 ... ms between tries. The
-busy timeout stays as the fallback for writers that do not use `write_tx`.
-
-WAL checkpoints (copying the log back into the database file, with an fsync) are not left to
-the commit that crosses SQLite's threshold, which would run them while holding the gate:
-every `CHECKPOINT_EVERY` commits a process runs a passive checkpoint after it has let the
-gate go, so other writers go on meanwhile (SQLite also checkpoints when the last connection
-closes). PostgreSQL needs none of this.
+busy timeout stays as the fallback for writers that do not use `write_tx`. PostgreSQL needs
+none of this.
 
 Durability on SQLite: WAL with ``synchronous=NORMAL`` keeps every committed transaction
 through a crash of the app or of any process; after a power cut or an OS crash the last
@@ -24,9 +19,7 @@ Engines are created lazily (never before gunicorn forks) and cached per process.
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,10 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
-log = logging.getLogger(__name__)
-
 _ENGINES: dict[tuple[int, str], Engine] = {}
-CHECKPOINT_EVERY = 10**9  # write transactions of one process between WAL checkpoints
 
 
 class _WriteGate:
@@ -50,7 +40,6 @@ class _WriteGate:
         self._lock = threading.RLock()
         self._depth = 0
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self.commits = 0  # changed only while holding the gate
 
     def __enter__(self) -> None:
         self._lock.acquire()
@@ -100,7 +89,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=15000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        pass
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -138,26 +126,10 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
             with conn.begin():
                 yield conn
         return
-    with gate:
-        with engine.connect() as conn:
-            conn.info["begin_mode"] = "IMMEDIATE"
-            with conn.begin():
-                yield conn
-        gate.commits += 1
-        checkpoint = gate.commits % CHECKPOINT_EVERY == 0
-    if checkpoint:
-        _checkpoint(engine)
-
-
-def _checkpoint(engine: Engine) -> None:
-    """A passive WAL checkpoint: never waits for, nor blocks, readers and writers."""
-    raw = engine.raw_connection()
-    try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    except sqlite3.OperationalError as exc:  # another checkpoint running: the next one will do
-        log.info("WAL checkpoint skipped: %s", exc)
-    finally:
-        raw.close()
+    with gate, engine.connect() as conn:
+        conn.info["begin_mode"] = "IMMEDIATE"
+        with conn.begin():
+            yield conn
 
 
 @contextmanager

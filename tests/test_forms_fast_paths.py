@@ -22,7 +22,7 @@ from sqlalchemy import Connection, func, select
 
 from forms_app import queue
 from forms_app.attempts import LocalMemoryStorage, limiter
-from forms_app.db import CHECKPOINT_EVERY, _write_gate, dispose_all, get_engine, write_tx
+from forms_app.db import _write_gate, dispose_all, get_engine, write_tx
 from forms_app.migrations import migrate
 from forms_app.schema import failed_attempts, requests
 from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
@@ -148,28 +148,3 @@ def test_wrong_id_with_other_field_errors_is_counted_and_shown(tmp_path: Path) -
     assert client.post("/feedback/", data=bad).status_code == 400
     assert client.post("/feedback/", data=feedback_data("CK-FAST-0001")).status_code == 429
 
-
-def test_write_tx_checkpoints_the_wal_outside_the_gate(tmp_path: Path) -> None:
-    """After CHECKPOINT_EVERY commits the log is copied back, so SQLite reuses it from the
-    start: the -wal file stops growing (without checkpoints it grows with every commit)."""
-    db = tmp_path / "q.sqlite3"
-    engine = get_engine(f"sqlite:///{db}")
-    migrate(engine)
-    wal = Path(f"{db}-wal")
-
-    def commit() -> None:
-        with write_tx(engine) as conn:
-            now = dt.datetime.now(dt.UTC)
-            conn.execute(failed_attempts.insert(), {"scope": "id", "key": "x" * 64, "at": now})
-
-    gate = _write_gate(engine)
-    assert gate is not None
-    while (gate.commits + 1) % CHECKPOINT_EVERY:
-        commit()
-    grown = wal.stat().st_size
-    commit()  # the CHECKPOINT_EVERY-th commit: checkpoint after the gate is released
-    size = wal.stat().st_size
-    for _ in range(5):
-        commit()
-    assert size > 0 and wal.stat().st_size == size
-    assert size >= grown
