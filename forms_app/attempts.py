@@ -7,6 +7,13 @@ Flask-Limiter uses) when ``RATELIMIT_STORAGE_URI`` is ``redis://...``, otherwise
 
 ``memory://`` is served by `LocalMemoryStorage`, limits' own in-process storage without its
 expiry timer thread (see there why).
+
+Clients are counted by `client_scope`: the address for IPv4, the /64 network for IPv6 (one
+subscriber usually holds a whole /64, so rotating addresses inside it must not reset the
+count). When Redis is down, Flask-Limiter falls back to process memory (config
+``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``), while the failed-attempt counter raises
+`AttemptsUnavailable`: the view answers 503 with the form kept rather than let guesses
+through uncounted.
 """
 
 from __future__ import annotations
@@ -14,23 +21,32 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
+import logging
 import threading
 import time
 from typing import Any, Protocol
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select
 
 from .db import read_tx, write_tx
 from .schema import failed_attempts
 
+log = logging.getLogger(__name__)
+
 LIMITER_KEY = "cmskit_forms_limiter"
 ATTEMPTS_KEY = "cmskit_forms_attempts"
+FALLBACK_KEY = "cmskit_forms_fallback_strategy"
+
+
+class AttemptsUnavailable(RuntimeError):
+    """The failed-attempt storage (Redis) cannot be reached: nothing may be checked now."""
 
 
 class FailedAttempts(Protocol):
@@ -122,9 +138,17 @@ class RedisAttempts:
     in_queue_database = False
 
     def __init__(
-        self, storage_uri: str, *, prefix: str, per_client: int, per_id: int, window: int
+        self,
+        storage_uri: str,
+        *,
+        prefix: str,
+        per_client: int,
+        per_id: int,
+        window: int,
+        options: dict[str, Any] | None = None,
     ) -> None:
-        self._strategy = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        storage = storage_from_string(storage_uri, wrap_exceptions=True, **(options or {}))
+        self._strategy = MovingWindowRateLimiter(storage)
         self._prefix = prefix
         self._items = {
             "client": RateLimitItemPerSecond(max(per_client, 1), window),
@@ -138,11 +162,17 @@ class RedisAttempts:
         return not self._strategy.test(self._items[scope], self._prefix, "failed", scope, key)
 
     def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
-        return self._exceeded("client", client) or self._exceeded("id", id_key)
+        try:
+            return self._exceeded("client", client) or self._exceeded("id", id_key)
+        except StorageError as exc:
+            raise AttemptsUnavailable(str(exc.storage_error)) from exc
 
     def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
-        self._strategy.hit(self._items["client"], self._prefix, "failed", "client", client)
-        self._strategy.hit(self._items["id"], self._prefix, "failed", "id", id_key)
+        try:
+            self._strategy.hit(self._items["client"], self._prefix, "failed", "client", client)
+            self._strategy.hit(self._items["id"], self._prefix, "failed", "id", id_key)
+        except StorageError as exc:
+            raise AttemptsUnavailable(str(exc.storage_error)) from exc
 
 
 class LocalMemoryStorage(MemoryStorage):
@@ -198,26 +228,62 @@ def _limiter_storage_uri(uri: str) -> str:
     return uri
 
 
+def client_scope(address: str | None) -> str:
+    """Who a limit counts: the IPv4 address, or the /64 network of an IPv6 address.
+
+    An IPv4-mapped IPv6 address counts as its IPv4 address; anything that is not an
+    address (a test client, a Unix socket) is used as it is.
+    """
+    raw = address or ""
+    try:
+        ip = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+def request_client() -> str:
+    """Flask-Limiter's key function: `client_scope` of the request's address."""
+    return client_scope(request.remote_addr)
+
+
 def client_key(pepper: str, address: str | None) -> str:
-    """A keyed hash of the client address (the raw address is not kept with attempts)."""
-    return hmac.new(pepper.encode(), f"client:{address}".encode(), hashlib.sha256).hexdigest()
+    """A keyed hash of the client's scope (the raw address is not kept with attempts)."""
+    scope = client_scope(address)
+    return hmac.new(pepper.encode(), f"client:{scope}".encode(), hashlib.sha256).hexdigest()
+
+
+def _is_redis(uri: str) -> bool:
+    return uri.startswith(("redis://", "rediss://", "redis+"))
 
 
 def init_app(app: Flask) -> None:
     """Create this app's Flask-Limiter and failed-attempt counter."""
     config = app.config
     uri = str(config["RATELIMIT_STORAGE_URI"])
-    limiter = Limiter(key_func=get_remote_address, storage_uri=_limiter_storage_uri(uri))
+    redis_options: dict[str, Any] = {}
+    if _is_redis(uri):
+        timeout = float(config["REDIS_TIMEOUT"])
+        redis_options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_options)
+    limiter = Limiter(key_func=request_client, storage_uri=_limiter_storage_uri(uri))
     limiter.init_app(app)
     app.extensions[LIMITER_KEY] = limiter
+    app.extensions[FALLBACK_KEY] = FixedWindowRateLimiter(LocalMemoryStorage())
     options = {
         "per_client": int(config["FAILED_ATTEMPTS_PER_CLIENT"]),
         "per_id": int(config["FAILED_ATTEMPTS_PER_ID"]),
         "window": int(config["FAILED_ATTEMPTS_WINDOW"]),
     }
     attempts: FailedAttempts
-    if uri.startswith(("redis://", "rediss://", "redis+")):
-        attempts = RedisAttempts(uri, prefix=str(config["RATELIMIT_KEY_PREFIX"]), **options)
+    if _is_redis(uri):
+        attempts = RedisAttempts(
+            uri, prefix=str(config["RATELIMIT_KEY_PREFIX"]), options=redis_options, **options
+        )
     else:
         attempts = _LazyDatabaseAttempts(app, options)
     app.extensions[ATTEMPTS_KEY] = attempts
@@ -252,6 +318,18 @@ class _LazyDatabaseAttempts:
 def limiter(app: Flask | None = None) -> Limiter:
     """The app's Flask-Limiter (for other blueprints, e.g. the reviewers' login)."""
     return (app or current_app).extensions[LIMITER_KEY]
+
+
+def shared_strategy(app: Flask | None = None) -> RateLimiter:
+    """Flask-Limiter's strategy on its shared storage, or a per-process one while that
+    storage (Redis) cannot be reached, so hand-made limits (the reviewers' login) keep
+    counting instead of failing, as Flask-Limiter's own in-memory fallback does."""
+    app = app or current_app
+    shared = limiter(app)
+    if shared.storage.check():
+        return shared.limiter
+    log.warning("rate-limit storage unreachable: counting in this process for now")
+    return app.extensions[FALLBACK_KEY]
 
 
 def attempts(app: Flask | None = None) -> FailedAttempts:

@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_ID_PEPPER": None,
     # Empty: a SQLite file in the instance folder.
     "DATABASE_URL": "",
+    # Seconds a submit may wait for the queue database (SQLite's write lock, a pooled
+    # connection, a PostgreSQL connection) before it answers 503 with the form kept. Keep it
+    # well below gunicorn's and nginx's timeouts (30 s in deploy/).
+    "WRITE_TIMEOUT": 10,
     "CONTENT_DIR": str(DEFAULT_CONTENT_DIR),
     # Absolute URL of the public site; the docs form accepts page URLs of this host only.
     "SITE_URL": "",
@@ -57,6 +61,12 @@ DEFAULTS: dict[str, Any] = {
     # Flask-Limiter: memory:// is per process (served by attempts.LocalMemoryStorage); use
     # redis://host:6379/0 with several workers.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # When Redis is down, Flask-Limiter counts in process memory until it is back (checked
+    # now and then) instead of failing every request; any other limiter error is logged.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    # Redis client timeouts (seconds): an unreachable Redis must answer fast, not hang.
+    "REDIS_TIMEOUT": 2,
     "RATELIMIT_KEY_PREFIX": "cmskit-forms",
     "RATELIMIT_HEADERS_ENABLED": False,
     "SUBMIT_RATE_LIMIT": "20 per minute;200 per day",
@@ -126,6 +136,13 @@ def finish(config: dict[str, Any], instance_path: Path) -> None:
         if not isinstance(config.get(key), int) or config[key] < 0:
             raise ConfigError(
                 f"{ENV_PREFIX}_{key} must be a whole number >= 0, not {config.get(key)!r}"
+            )
+    for key in ("WRITE_TIMEOUT", "REDIS_TIMEOUT"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 25:
+            raise ConfigError(
+                f"{ENV_PREFIX}_{key} must be a number of seconds from 0 to 25 "
+                f"(below the servers' 30 s timeouts), not {value!r}"
             )
 
 

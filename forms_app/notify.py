@@ -172,12 +172,23 @@ def check_config(config: Mapping[str, Any]) -> NotifySettings:
     return NotifySettings.from_config(config)
 
 
+SETTINGS_KEY = "cmskit_notify_settings"
+
+
+def init_app(app: Any) -> NotifySettings:
+    """Check the app's settings once and keep them on the app (read on every submit)."""
+    settings = check_config(app.config)
+    app.extensions[SETTINGS_KEY] = settings
+    return settings
+
+
 def current_settings() -> NotifySettings:
-    """Settings of the running Flask app, else from the environment."""
+    """Settings of the running Flask app (kept by `init_app`), else from the environment."""
     from flask import current_app, has_app_context
 
     if has_app_context():
-        return NotifySettings.from_config(current_app.config)
+        kept = current_app.extensions.get(SETTINGS_KEY)
+        return kept if kept is not None else NotifySettings.from_config(current_app.config)
     from forms_app.config import read_environment
 
     return NotifySettings.from_config(read_environment())

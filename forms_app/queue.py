@@ -20,12 +20,11 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy import exc as sa_exc
 
 from . import notify
-from .db import get_engine, read_tx, write_tx
+from .db import DEFAULT_WRITE_TIMEOUT, get_engine, read_tx, write_tx
 from .receipts import new_receipt
 from .schema import request_history, requests
+from .timeutil import as_utc, utcnow
 
-STATUSES = ("received", "in_review", "accepted", "declined", "duplicate", "published")
-FORMS = ("feedback", "docs")
 # Errors that mean "the database is busy, restarting or unreachable": ask to retry.
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 _RECEIPT_TRIES = 3
@@ -54,7 +53,9 @@ def unavailable_as_error() -> Iterator[None]:
 
 def app_engine(app: Flask | None = None) -> Engine:
     """This process's engine for the app's DATABASE_URL (created lazily, after any fork)."""
-    return get_engine((app or current_app).config["DATABASE_URL"])
+    config = (app or current_app).config
+    timeout = float(config.get("WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT))
+    return get_engine(config["DATABASE_URL"], write_timeout=timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ def submit_checked(
 
 
 def _insert(conn: Connection, item: Submission, receipt: str) -> str:
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     request_id = conn.execute(
         _INSERT_REQUEST,
         {
@@ -155,15 +156,12 @@ class PublicStatus:
     updated_at: dt.datetime
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def public_status(engine: Engine, receipt: str) -> PublicStatus | None:
     """The status of the request with this (canonical) receipt, or None."""
     with unavailable_as_error(), read_tx(engine) as conn:
         row = conn.execute(_SELECT_STATUS, {"receipt": receipt}).first()
     if row is None:
         return None
-    return PublicStatus(receipt, row.status, _aware(row.created_at), _aware(row.updated_at))
+    received, updated = as_utc(row.created_at), as_utc(row.updated_at)
+    assert received is not None and updated is not None  # NOT NULL columns
+    return PublicStatus(receipt, row.status, received, updated)

@@ -18,8 +18,10 @@ _SHAPE = re.compile(f"^[{ALPHABET}]{{{LENGTH}}}$")
 
 
 def new_receipt() -> str:
-    """A fresh unguessable receipt number, grouped for reading."""
-    return format_receipt("".join(secrets.choice(ALPHABET) for _ in range(LENGTH)))
+    """A fresh unguessable receipt number (one 60-bit draw), grouped for reading."""
+    bits = secrets.randbits(5 * LENGTH)
+    symbols = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(5 * (LENGTH - 1), -1, -5))
+    return format_receipt(symbols)
 
 
 def format_receipt(symbols: str) -> str:

@@ -7,11 +7,9 @@ the error beside its field; a receipt is shown only for a committed row.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -31,7 +29,9 @@ from werkzeug.wrappers import Response
 
 from . import attempts, queue, support_ids
 from .forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
+from .labels import STATUS_LABELS
 from .receipts import parse_receipt
+from .timeutil import local_today, local_zone
 
 log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
@@ -56,17 +56,27 @@ RATE_LIMITED = (
     "短い時間に送信が続いたため、受け付けられませんでした。入力内容はそのまま残っています。"
     "しばらく待ってから送信してください。"
 )
+# The same problems on pages with no request form to keep (review login, status lookup).
+CSRF_FAILED_PAGE = (
+    "ページの有効期限が切れたか、送信元を確認できませんでした。"
+    "ページを開き直してから、もう一度操作してください。"
+)
+RATE_LIMITED_PAGE = (
+    "短い時間にアクセスが続いたため、表示できませんでした。"
+    "しばらく待ってから、もう一度お試しください。"
+)
 BAD_RECEIPT = "受付番号は「K7QM-3XAD-9PRT」のような12文字の英数字です。"
 NOT_FOUND_RECEIPT = "この受付番号のご連絡は見つかりませんでした。番号をご確認ください。"
 HONEYPOT = "送信内容を受け付けられませんでした。「ウェブサイト」の欄は空のままにしてください。"
 
-STATUS_LABELS = {
-    "received": ("受付済み", "ご連絡を受け付けました。担当者の確認を待っています。"),
-    "in_review": ("確認中", "担当者が内容を確認しています。"),
-    "accepted": ("採用", "ご連絡の内容を、製品やドキュメントの改善に取り入れることにしました。"),
-    "declined": ("見送り", "検討の結果、今回は見送ることにしました。"),
-    "duplicate": ("重複", "同じ内容のご連絡をすでにいただいているため、そちらとあわせて扱います。"),
-    "published": ("公開済み", "ご連絡をもとにした情報を、FAQまたはマニュアルに掲載しました。"),
+# What each status means for the person who sent the request (names: labels.STATUS_LABELS).
+STATUS_DESCRIPTIONS = {
+    "received": "ご連絡を受け付けました。担当者の確認を待っています。",
+    "in_review": "担当者が内容を確認しています。",
+    "accepted": "ご連絡の内容を、製品やドキュメントの改善に取り入れることにしました。",
+    "declined": "検討の結果、今回は見送ることにしました。",
+    "duplicate": "同じ内容のご連絡をすでにいただいているため、そちらとあわせて扱います。",
+    "published": "ご連絡をもとにした情報を、FAQまたはマニュアルに掲載しました。",
 }
 
 
@@ -106,10 +116,6 @@ def _render_form(
     return render_template(page.template, form=form, errors=errors, message=message), status
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
-
-
 def _id_keys(form: RequestForm) -> tuple[str, str, str] | None:
     """(normalized ID, its hash, client key) when an ID was typed without field errors."""
     field = form.support_id
@@ -135,7 +141,7 @@ def _check_support_id(
         return None, 429
     found = None
     if support_ids.is_valid_shape(normalized):
-        found = support_ids.find_valid(conn, digest, _today())
+        found = support_ids.find_valid(conn, digest, local_today(local_zone(current_app.config)))
     if found is None:
         counter.record(client=client, id_key=digest, conn=conn)
         form.support_id.errors = [WRONG_ID]
@@ -193,14 +199,13 @@ def _handle(page: FormPage) -> tuple[str, int] | Response:
         return _submission(page, form, found) if fields_ok and found is not None else None
 
     try:
-        with queue.unavailable_as_error():
-            if not counter.in_queue_database and counter.blocked(client=keys[2], id_key=keys[1]):
-                form.support_id.errors = [BLOCKED]
-                return _render_form(page, form, status=429)
+        if not counter.in_queue_database and counter.blocked(client=keys[2], id_key=keys[1]):
+            form.support_id.errors = [BLOCKED]
+            return _render_form(page, form, status=429)
         # One write transaction: failed-attempt check, ID lookup, insert (or failure count).
         receipt = queue.submit_checked(queue.app_engine(), prepare)
-    except queue.QueueUnavailable as exc:
-        log.warning("queue unavailable on submit: %s", exc)
+    except (queue.QueueUnavailable, attempts.AttemptsUnavailable) as exc:
+        log.warning("submit refused, %s: %s", type(exc).__name__, exc)
         return _render_form(page, form, status=503, message=UNAVAILABLE)
     if receipt is None:
         return _render_form(page, form, status=max(status, 400))
@@ -251,8 +256,10 @@ def status() -> tuple[str, int]:
                 code = 404
     elif "receipt" in request.args:
         code = 400
-    label = STATUS_LABELS.get(result.status) if result else None
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    label = None
+    if result is not None and result.status in STATUS_LABELS:
+        label = (STATUS_LABELS[result.status], STATUS_DESCRIPTIONS.get(result.status, ""))
+    zone = local_zone(current_app.config)
     return render_template("status.html", form=form, result=result, label=label, zone=zone), code
 
 
@@ -283,22 +290,25 @@ def _form_page_for_request() -> FormPage | None:
     return PAGE_BY_ENDPOINT.get(request.endpoint or "")
 
 
-def _rerender_or_page(status: int, message: str, title: str) -> tuple[str, int]:
+def _rerender_or_page(
+    status: int, form_message: str, page_message: str, title: str
+) -> tuple[str, int]:
+    """The posted request form again with `form_message`, or a plain page elsewhere."""
     page = _form_page_for_request()
     if page is not None:
         # Rebuild the form from what was posted, without validating (nothing is stored).
         form = _make_form(page, formdata=request.form)
-        return _render_form(page, form, status=status, message=message)
-    return render_template("error.html", title=title, message=message), status
+        return _render_form(page, form, status=status, message=form_message)
+    return render_template("error.html", title=title, message=page_message), status
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     log.info("CSRF rejected on %s: %s", request.path, error.description)
-    return _rerender_or_page(400, CSRF_FAILED, "送信を確認できませんでした")
+    return _rerender_or_page(400, CSRF_FAILED, CSRF_FAILED_PAGE, "送信を確認できませんでした")
 
 
 def _rate_limited(error: HTTPException) -> tuple[str, int]:
-    return _rerender_or_page(429, RATE_LIMITED, "しばらくお待ちください")
+    return _rerender_or_page(429, RATE_LIMITED, RATE_LIMITED_PAGE, "しばらくお待ちください")
 
 
 def _too_large(error: HTTPException) -> tuple[str, int]:

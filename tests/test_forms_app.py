@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 
-from forms_app import notify
 from forms_app.schema import request_history, requests
 from forms_app.testing import (
     add_support_id,
@@ -426,17 +424,16 @@ def test_database_down_gives_503_and_keeps_input(tmp_path: Path) -> None:
     assert client.get("/thanks/").status_code == 302
 
 
-def test_failure_inside_the_transaction_stores_nothing(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The request row is inserted, then the transaction fails: no row, no receipt."""
-
-    def broken(conn: object, request: object) -> None:
-        raise sa_exc.OperationalError("INSERT INTO outbox", {}, Exception("database is locked"))
-
-    monkeypatch.setattr(notify, "enqueue_new_request", broken)
-    response = client.post("/feedback/", data=feedback_data(VALID_ID))
+def test_failure_inside_the_transaction_stores_nothing(tmp_path: Path) -> None:
+    """The request row is inserted, then the outbox insert really fails: no row, no receipt."""
+    app = make_app(tmp_path, NOTIFY_WEBHOOK_URL="http://127.0.0.1:9/hook")
+    add_support_id(engine_of(app), VALID_ID)
+    with engine_of(app).begin() as conn:
+        conn.exec_driver_sql("DROP TABLE outbox")  # the last statement of a submit now fails
+    client = app.test_client()
+    response = client.post("/feedback/", data=feedback_data(VALID_ID, title="失敗しても残る"))
     assert response.status_code == 503
+    assert 'value="失敗しても残る"' in response.get_data(as_text=True)
     assert count_requests(app) == 0
     with engine_of(app).connect() as conn:
         assert conn.execute(select(func.count()).select_from(request_history)).scalar_one() == 0

@@ -75,7 +75,7 @@ def _forget() -> None:
 
 def _rate_limiter() -> RateLimiter:
     """The strategy of the app's Flask-Limiter (its storage is shared by every worker)."""
-    return attempts.limiter(current_app).limiter
+    return attempts.shared_strategy(current_app)
 
 
 def _items() -> list[RateLimitItem]:
@@ -84,7 +84,8 @@ def _items() -> list[RateLimitItem]:
 
 def _keys(username: str) -> list[tuple[str, ...]]:
     name = (username or "").strip().lower()[:64]
-    return [(_NAMESPACE, "client", request.remote_addr or "-"), (_NAMESPACE, "user", name)]
+    client = attempts.client_scope(request.remote_addr) or "-"  # IPv6: its /64
+    return [(_NAMESPACE, "client", client), (_NAMESPACE, "user", name)]
 
 
 def locked_out(username: str) -> bool:
