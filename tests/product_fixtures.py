@@ -227,8 +227,9 @@ def browser() -> Iterator[Browser]:
 _EXTERNAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/]|localhost[:/])")
 
 
-def _refuse(route: Route) -> None:
-    route.abort()
+# What went wrong on a page that no assertion looks at: requests that tried to leave this
+# machine and uncaught script errors. Keyed by id() of the Page.
+_PAGE_PROBLEMS: dict[int, list[str]] = {}
 
 
 def new_page(
@@ -242,8 +243,24 @@ def new_page(
         **options,
     )
     context.set_default_timeout(15_000)
-    context.route(_EXTERNAL, _refuse)
-    return context.new_page()
+    problems: list[str] = []
+
+    def refuse(route: Route) -> None:
+        problems.append(f"request leaving this machine: {route.request.url}")
+        route.abort()
+
+    context.route(_EXTERNAL, refuse)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    _PAGE_PROBLEMS[id(page)] = problems
+    return page
+
+
+def close_page(page: Page) -> None:
+    """Close the page's context and fail on external requests or script errors it saw."""
+    problems = _PAGE_PROBLEMS.pop(id(page), [])
+    page.context.close()
+    assert not problems, "page problems:\n" + "\n".join(problems)
 
 
 @pytest.fixture
@@ -251,7 +268,7 @@ def page(browser: Browser, product: Product) -> Iterator[Page]:
     """A fresh browser page for one test."""
     page = new_page(browser, product)
     yield page
-    page.context.close()
+    close_page(page)
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -221,7 +221,11 @@ def test_nginx_compresses_and_caches_assets(stack: Stack, built_site: Path) -> N
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(body) == css.read_bytes()
-    assert headers["Cache-Control"] == "public, max-age=2592000"
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # stable names whose content follows the content/ (the finder's prices): revalidated
+    status, headers, _ = _fetch(f"{stack.base_url}/assets/plan-finder.json")
+    assert status == 200
+    assert headers["Cache-Control"] == "no-cache"
 
 
 @pytest.mark.service
@@ -233,7 +237,9 @@ def test_nginx_redirects_directories_and_serves_the_404_page(stack: Stack) -> No
     status, headers, body = _fetch(stack.base_url + "/no-such-page/")
     assert status == 404
     assert "ページが見つかりません" in body.decode("utf-8")
-    status, headers, _ = _fetch(stack.base_url + "/news/feed.xml")
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    status, headers, _ = _fetch(stack.base_url + "/feed.xml")
     assert status == 200
     assert headers["Content-Type"].startswith("application/rss+xml")
 

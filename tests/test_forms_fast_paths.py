@@ -2,12 +2,15 @@
 
 * `LocalMemoryStorage` (what ``memory://`` means for Flask-Limiter here) limits like limits'
   own memory storage, without starting a thread on hits, and frees expired keys.
+* The SQLite write gate lets one writer in at a time, across processes.
 * `queue.submit_checked` stores nothing when its check refuses, but keeps what the check wrote.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import multiprocessing
 import threading
 import time
 from pathlib import Path
@@ -19,6 +22,8 @@ from sqlalchemy import Connection, func, select
 
 from forms_app import queue
 from forms_app.attempts import LocalMemoryStorage, limiter
+from forms_app.db import _write_gate, dispose_all, get_engine, write_tx
+from forms_app.migrations import migrate
 from forms_app.schema import failed_attempts, requests
 from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
 
@@ -72,6 +77,52 @@ def test_local_storage_sweep_frees_expired_keys() -> None:
     time.sleep(1.1)
     storage.sweep()
     assert not storage.storage and not storage.expirations and not storage.events
+
+
+def _hold_gate(url: str, marker: Path, seconds: float) -> None:
+    """Child process: take the write gate (no SQLite lock), note entry and exit times."""
+    gate = _write_gate(get_engine(url))
+    assert gate is not None
+    gate.acquire(time.monotonic() + 30)
+    entered = time.time()
+    time.sleep(seconds)
+    left = time.time()
+    gate.release()
+    with marker.open("a") as out:
+        out.write(f"{entered} {left}\n")
+    dispose_all()
+
+
+def test_write_gate_admits_one_writer_at_a_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
+    migrate(get_engine(url))
+    marker = tmp_path / "spans.txt"
+    ctx = multiprocessing.get_context("spawn")
+    children = [ctx.Process(target=_hold_gate, args=(url, marker, 0.3)) for _ in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+        assert child.exitcode == 0
+    spans = sorted(tuple(map(float, line.split())) for line in marker.read_text().splitlines())
+    assert len(spans) == 3
+    for (_, left), (entered, _) in itertools.pairwise(spans):
+        assert entered >= left  # no two writers inside at once
+    assert (tmp_path / "q.sqlite3-writegate").exists()
+
+
+def test_write_gate_is_reentrant_in_one_thread(tmp_path: Path) -> None:
+    engine = get_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    migrate(engine)
+    gate = _write_gate(engine)
+    assert gate is not None
+    deadline = time.monotonic() + 5
+    gate.acquire(deadline)
+    gate.acquire(deadline)
+    gate.release()
+    gate.release()
+    with write_tx(engine) as conn:  # the gate was left free
+        conn.execute(select(1))
 
 
 def test_submit_checked_refusal_keeps_what_the_check_wrote(tmp_path: Path) -> None:

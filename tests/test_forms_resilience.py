@@ -106,6 +106,62 @@ def test_held_write_lock_gives_quick_503_to_every_waiting_submit(
     assert after.status_code == 303
 
 
+def _hold_gate_file(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another worker holding the write gate's file lock for `seconds`."""
+    code = (
+        "import fcntl, os, time\n"
+        f"fd = os.open({str(db) + '-writegate'!r}, os.O_RDWR | os.O_CREAT, 0o600)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('locked', flush=True)\n"
+        f"time.sleep({seconds})\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_gate_and_busy_wait_share_one_deadline(tmp_path: Path) -> None:
+    """Gate held 1.5 s, then SQLite's lock still held: 503 at the 2 s deadline, not 3.5 s."""
+    app = make_app(tmp_path, WRITE_TIMEOUT=2)
+    add_support_id(engine_of(app), VALID_ID)
+    db = tmp_path / "queue.sqlite3"
+    sqlite_holder = _hold_write_lock(db)
+    gate_holder = _hold_gate_file(db, 1.5)
+    try:
+        started = time.monotonic()
+        response = app.test_client().post("/feedback/", data=feedback_data(VALID_ID))
+        took = time.monotonic() - started
+    finally:
+        gate_holder.wait(10)
+        assert sqlite_holder.stdin is not None and sqlite_holder.stdout is not None
+        sqlite_holder.stdin.write("\n")
+        sqlite_holder.stdin.close()
+        sqlite_holder.wait(10)
+        sqlite_holder.stdout.close()
+        assert gate_holder.stdout is not None
+        gate_holder.stdout.close()
+    assert response.status_code == 503
+    assert 1.4 < took < 2.9, f"waited {took:.1f} s"
+    # The busy timeout given back to the pooled connection is the full deadline again.
+    with engine_of(app).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 2000
+
+
+def test_gate_held_by_another_worker_past_the_deadline(tmp_path: Path) -> None:
+    app = make_app(tmp_path, WRITE_TIMEOUT=1)
+    add_support_id(engine_of(app), VALID_ID)
+    holder = _hold_gate_file(tmp_path / "queue.sqlite3", 3)
+    try:
+        response = app.test_client().post("/feedback/", data=feedback_data(VALID_ID, title="門"))
+    finally:
+        holder.kill()
+        holder.wait(10)
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert response.status_code == 503 and 'value="門"' in response.get_data(as_text=True)
+    assert _count(app) == 0
+
+
 @pytest.mark.parametrize("value", [0, -1, 60, "soon", True])
 def test_write_timeout_must_stay_below_the_server_timeouts(tmp_path: Path, value: object) -> None:
     with pytest.raises(ConfigError, match="CMSKIT_FORMS_WRITE_TIMEOUT"):

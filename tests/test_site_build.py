@@ -98,11 +98,14 @@ def check_site(site: Path, content: Content) -> None:
     assert pages
     for page in pages:
         head = page.read_text(encoding="utf-8").split("</head>", 1)[0]
-        assert re.search(
-            r'<link rel="alternate" type="application/rss\+xml" [^>]*'
-            r'href="https://support\.cmskit\.example/news/feed\.xml"',
-            head,
-        ), page
+        link = re.search(
+            r'<link rel="alternate" type="application/rss\+xml" [^>]*href="([^"]+)"', head
+        )
+        assert link, page
+        href = link.group(1)
+        # relative to the page (root-relative on 404.html): it must reach the feed file
+        target = site / href.lstrip("/") if href.startswith("/") else page.parent / href
+        assert target.resolve() == (site / "feed.xml").resolve(), (page, href)
 
     # prices: tax-excluded × 1.10, rounded down, shown as 88,000円 in the table's cells
     rows = price_rows((site / "plans" / "index.html").read_text(encoding="utf-8"))
@@ -144,7 +147,7 @@ def check_site(site: Path, content: Content) -> None:
         assert not any(home_link == f"faq/{q.id}/" for q in content.questions)
 
     # feed: every news item, absolute links
-    feed = feedparser.parse((site / "news" / "feed.xml").read_bytes())
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert not feed.bozo, feed.bozo_exception
     assert [e.link for e in feed.entries] == [
         f"https://support.cmskit.example/news/{n.id}/"

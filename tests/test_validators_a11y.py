@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from cmskb.content.loader import load_content
 from playwright.sync_api import Browser
-from product_fixtures import ROOT, Product, new_page
+from product_fixtures import ROOT, Product, close_page, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
@@ -60,7 +60,7 @@ def test_no_serious_accessibility_violation(
         problems = _violations(results)
         assert not problems, "\n".join(problems)
     finally:
-        page.context.close()
+        close_page(page)
 
 
 def test_axe_finds_a_known_violation(browser: Browser, product: Product) -> None:
@@ -75,4 +75,4 @@ def test_axe_finds_a_known_violation(browser: Browser, product: Product) -> None
         ids = {v["id"] for v in Axe().run(page).response["violations"]}
         assert {"image-alt", "label"} <= ids, ids
     finally:
-        page.context.close()
+        close_page(page)

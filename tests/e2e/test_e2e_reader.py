@@ -14,7 +14,7 @@ from cmskb.content.loader import load_content
 from cmskb.content.model import Content, Question
 from cmskb.finder.search import Need, find_options
 from playwright.sync_api import Browser, Locator, Page, expect
-from product_fixtures import ROOT, Product, new_page, screenshot
+from product_fixtures import ROOT, Product, close_page, new_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
@@ -209,4 +209,4 @@ def test_narrow_mobile_viewport(browser: Browser, product: Product) -> None:
         page.wait_for_url("**/faq/")
         expect_h1(page, "よくあるご質問")
     finally:
-        page.context.close()
+        close_page(page)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from e2e_forms import fill_feedback, receipt_of, status_of, submit
 from playwright.sync_api import Browser, Dialog, Page, expect
-from product_fixtures import Product, new_page, screenshot
+from product_fixtures import Product, close_page, new_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
@@ -40,7 +40,7 @@ def reviewer(product: Product) -> str:
 def customer(browser: Browser, product: Product) -> Iterator[Page]:
     page = new_page(browser, product)
     yield page
-    page.context.close()
+    close_page(page)
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def staff(browser: Browser, product: Product, reviewer: str) -> Iterator[Page]:
     page.wait_for_url("**/forms/review/")
     yield page
     assert dialogs == [], f"customer text ran as script in the reviewer view: {dialogs}"
-    page.context.close()
+    close_page(page)
 
 
 def test_wrong_password_is_refused(browser: Browser, product: Product, reviewer: str) -> None:
@@ -75,7 +75,7 @@ def test_wrong_password_is_refused(browser: Browser, product: Product, reviewer:
         expect(page.locator("#login-error")).to_be_visible()
         assert "/forms/review/login" in page.url
     finally:
-        page.context.close()
+        close_page(page)
 
 
 def test_reviewer_claims_and_triages_and_the_status_page_follows(

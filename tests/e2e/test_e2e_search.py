@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page
-from product_fixtures import Product, new_page, screenshot
+from product_fixtures import Product, close_page, new_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
@@ -74,7 +74,7 @@ def search_page(browser: Browser, product: Product) -> Iterator[Page]:
     page = new_page(browser, product)
     page.goto("/")
     yield page
-    page.context.close()
+    close_page(page)
 
 
 def run_search(page: Page, query: str) -> list[str]:

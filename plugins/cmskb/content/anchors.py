@@ -51,7 +51,7 @@ RESERVED_CASE_IDS = frozenset({GUIDE_ANCHOR})
 # Pages whose anchors the content layer cannot know (hand-written pages in docs/).
 OPEN_PAGES = frozenset({"/editors/"})
 # Files of the site that are not pages but may be linked to.
-SITE_FILES = frozenset({"/news/feed.xml"})
+SITE_FILES = frozenset({"/feed.xml"})
 
 
 def plan_anchor(code: str) -> str:

@@ -31,7 +31,7 @@ PLANS_URI = "plans/index.md"
 GUIDE_URI = "plans/guide/index.md"
 TICKETS_URI = "plans/tickets/index.md"
 SUPPORT_URI = "support/index.md"
-FEED_PATH = "news/feed.xml"
+FEED_PATH = "feed.xml"
 LATEST_NEWS_ON_HOME = 5
 
 _ANSWER_START = "<!-- kb:answer -->"

@@ -92,7 +92,7 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             # JSON-LD (`tojson`) keeps Japanese readable; <, >, & and ' are still escaped.
             env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
             env.globals["kb_feed"] = {
-                "url": self._absolute_url(config, FEED_PATH),
+                "path": FEED_PATH,
                 "title": f"{self.content.site.name} {FEED_TITLE_SUFFIX}",
             }
         return env
