@@ -47,7 +47,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
 
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
+        # The /forms prefix comes from SCRIPT_NAME (gunicorn), never from a header: nginx does
+        # not set X-Forwarded-Prefix, so trusting it would let a client choose our URLs.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=0
+        )
 
     CSRFProtect(app)
     attempts.init_app(app)

@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
@@ -139,6 +140,10 @@ def get_engine(url: str, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT) -> Eng
     engine = _ENGINES.get(key)
     if engine is None:
         if url.startswith("sqlite"):
+            database = make_url(url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                # SQLite creates the file but not its folder: a new queue location just works.
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
                 url, pool_size=4, max_overflow=4, pool_timeout=write_timeout
             )

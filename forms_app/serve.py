@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,6 +72,18 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise)
 
 
+def _listen_problem(host: str, port: int) -> str:
+    """Why `host:port` cannot be listened on right now ("" when it can)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `cmskit-serve`."""
     from forms_app import devserver
@@ -84,13 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # Bind first: a busy port must not leave a demo support ID or a migrated queue behind.
+    problem = _listen_problem(args.host, args.port)
+    if problem:
+        print(
+            f"cmskit-serve: cannot listen on {args.host}:{args.port}: {problem}; "
+            "stop the other server or pick another port (scripts/run --port 8001)",
+            file=sys.stderr,
+        )
+        return 2
     forms, demo_id = devserver.prepare(args.database_url, demo_id=not args.no_demo_id)
     app = build_wsgi_app(site_dir, forms)
-    try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as error:
-        print(f"cmskit-serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
-        return 2
+    server = make_server(args.host, args.port, app, threaded=True)
     base = f"http://{args.host}:{server.server_port}"
     print(f"Serving {site_dir.resolve()} at {base}/ and the request forms at {base}/forms/")
     if demo_id is not None:

@@ -174,3 +174,29 @@ def test_cmskit_serve_refuses_an_unbuilt_site(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "build the site first" in result.stderr
+
+
+def test_cmskit_serve_on_a_busy_port_says_so_and_leaves_nothing_behind(
+    tiny_site: Path, tmp_path: Path
+) -> None:
+    from product_fixtures import BIN
+
+    database = tmp_path / "queue.sqlite3"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                str(BIN / "cmskit-serve"), "--site-dir", str(tiny_site), "--port", str(port),
+                "--database-url", f"sqlite:///{database}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr
+    assert not database.exists()  # no queue, no demo ID created for a server that never ran

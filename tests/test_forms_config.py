@@ -114,3 +114,23 @@ def test_site_info_from_loader_and_fallback(
 def test_missing_site_yml_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"site\.yml not found"):
         _read_site_yml(tmp_path / "site.yml")
+
+
+def test_behind_a_proxy_a_client_cannot_choose_the_url_prefix(tmp_path: Path) -> None:
+    """The prefix comes from SCRIPT_NAME only; X-Forwarded-Prefix from a client is ignored."""
+    app = create_app(config_for(tmp_path, PROXY_COUNT=1))
+    client = app.test_client()
+    page = client.get(
+        "/feedback/",
+        environ_base={"SCRIPT_NAME": "/forms"},
+        headers={"X-Forwarded-Prefix": "/evil", "X-Forwarded-Proto": "https"},
+    ).get_data(as_text=True)
+    assert "/evil" not in page
+    assert "/forms/static/" in page
+
+
+def test_a_new_sqlite_folder_is_created(tmp_path: Path) -> None:
+    database = tmp_path / "not" / "yet" / "queue.sqlite3"
+    app = create_app(config_for(tmp_path, DATABASE_URL=f"sqlite:///{database}"))
+    assert app.test_client().get("/feedback/").status_code == 200
+    assert database.parent.is_dir()
