@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import require_service
 from product_fixtures import ServerProcess, free_port, wait_for_http
+
+from forms_app.testing import feedback_data
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -290,3 +293,50 @@ def test_too_large_bodies_get_a_japanese_413_from_the_app_or_nginx(stack: Stack)
     assert "Request Entity Too Large" not in page and "<center>nginx" not in page
     assert headers["Content-Type"].lower().replace(" ", "") == "text/html;charset=utf-8"
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _session_cookie(headers: dict[str, str]) -> str:
+    """The sidecar's session cookie from a response, as a browser would send it back.
+
+    The cookie is `Secure` (production settings); nginx here speaks plain HTTP on loopback,
+    where a TLS terminator would sit in production, so it is sent back by hand.
+    """
+    match = re.search(r"cmskit_forms_session=([^;]+)", headers.get("Set-Cookie", ""))
+    assert match, headers
+    return f"cmskit_forms_session={match.group(1)}"
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_a_request_submitted_through_nginx_gets_a_receipt_and_a_status(stack: Stack) -> None:
+    status, headers, body = _fetch(stack.base_url + "/forms/feedback/")
+    assert status == 200
+    cookie = _session_cookie(headers)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body.decode("utf-8"))
+    assert token, body[:500]
+    fields = feedback_data(stack.support_id, csrf_token=token.group(1))
+    request = urllib.request.Request(
+        stack.base_url + "/forms/feedback/",
+        data=urllib.parse.urlencode(fields).encode("utf-8"),
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(request, timeout=10)
+        raise AssertionError("a successful submit redirects to the thanks page")
+    except urllib.error.HTTPError as answer:
+        with answer:
+            assert answer.code == 303, answer.read()[:800]
+            location = answer.headers["Location"]
+            cookie = _session_cookie(dict(answer.headers))
+    # the redirect stays under /forms/ on this origin (SCRIPT_NAME, not a client header)
+    assert urllib.parse.urlsplit(location).path.startswith("/forms/")
+    status, _, body = _fetch(urllib.parse.urljoin(stack.base_url, location), {"Cookie": cookie})
+    assert status == 200
+    receipt = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", body.decode("utf-8"))
+    assert receipt, body[:800]
+    query = urllib.parse.urlencode({"receipt": receipt.group(0)})
+    status, _, body = _fetch(f"{stack.base_url}/forms/status/?{query}")
+    assert status == 200
+    assert "受付済み" in body.decode("utf-8")
