@@ -17,8 +17,9 @@ CONTENT = ROOT / "content"
 REQUIRE_SERVICES = os.environ.get("KB_REQUIRE_SERVICES") == "1"
 
 # Session fixtures for the built site, the served product and the browser (tests/e2e/,
-# tests/test_validators_*.py): one build and one server per session.
-pytest_plugins = ["product_fixtures"]
+# tests/test_validators_*.py): one build and one server per session; `services` gives the
+# local PostgreSQL and Redis (the `pg_url` fixture).
+pytest_plugins = ["product_fixtures", "services"]
 
 _missing: list[str] = []
 

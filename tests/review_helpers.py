@@ -4,59 +4,21 @@ from __future__ import annotations
 
 import re
 import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from conftest import require_service
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from forms_app import accounts, triage
-from forms_app.db import dispose_all, get_engine
+from forms_app.db import get_engine
 from forms_app.migrations import migrate
 from forms_app.queue import Submission, submit
 
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content-min"
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _postgres_url() -> str | None:
-    for user in ("postgres", "root"):
-        url = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        probe = create_engine(url, connect_args={"connect_timeout": 3})
-        try:
-            with probe.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return url
-        except Exception:
-            continue
-        finally:
-            probe.dispose()
-    return None
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """URL of a fresh schema in the local PostgreSQL `test` database, dropped afterwards."""
-    base = _postgres_url()
-    require_service("PostgreSQL", base is not None, "127.0.0.1:5432 db test")
-    assert base is not None
-    schema = f"review_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        dispose_all()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def sqlite_engine(tmp_path: Path) -> Engine:

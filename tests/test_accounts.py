@@ -6,7 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from review_helpers import postgres_schema, sqlite_engine
+from review_helpers import sqlite_engine
+from services import postgres_schema
 from sqlalchemy import Engine, inspect, select, text
 from werkzeug.security import generate_password_hash
 

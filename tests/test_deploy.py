@@ -78,6 +78,19 @@ def test_shipped_nginx_config_is_valid(tmp_path: Path) -> None:
     assert "test is successful" in result.stderr
 
 
+def _gunicorn_check_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`gunicorn --check-config` with deploy's gunicorn.conf.py, in the repository root."""
+    return subprocess.run(
+        [str(BIN / "gunicorn"), "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_gunicorn_config_loads_the_app(tmp_path: Path) -> None:
     env = {
         **os.environ,
@@ -90,29 +103,13 @@ def test_gunicorn_config_loads_the_app(tmp_path: Path) -> None:
         text=True, timeout=120, check=False,
     )
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
-    result = subprocess.run(
-        [str(BIN / "gunicorn"), "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _gunicorn_check_config(env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_gunicorn_config_refuses_to_start_without_secrets() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CMSKIT_FORMS_")}
-    result = subprocess.run(
-        [str(BIN / "gunicorn"), "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _gunicorn_check_config(env)
     assert result.returncode != 0
     assert "CMSKIT_FORMS_SECRET_KEY" in result.stdout + result.stderr
 

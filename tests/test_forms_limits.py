@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import require_service
 from flask import Flask
+from services import REDIS_URL, redis_url
 
 from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
 
@@ -59,19 +59,12 @@ def test_memory_limit_is_per_process(tmp_path: Path) -> None:
     assert [_post(one), _post(two), _post(one)] == [303, 303, 429]
 
 
-def _redis_available() -> bool:
-    try:
-        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2).ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    require_service("Redis", _redis_available(), "127.0.0.1:6379")
+    url = redis_url()
     prefix = f"cmskit-forms-test-{uuid.uuid4().hex[:12]}"
     yield prefix
-    conn = redis.Redis(host="127.0.0.1", port=6379)
+    conn = redis.Redis.from_url(url)
     keys = list(conn.scan_iter(match=f"*{prefix}*"))
     if keys:
         conn.delete(*keys)
@@ -81,7 +74,7 @@ def redis_prefix() -> Iterator[str]:
 def _redis_app(tmp_path: Path, prefix: str, **overrides: object) -> Flask:
     return make_app(
         tmp_path,
-        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+        RATELIMIT_STORAGE_URI=REDIS_URL,
         RATELIMIT_KEY_PREFIX=prefix,
         **overrides,
     )
@@ -94,7 +87,7 @@ def test_submit_limit_in_redis_holds_across_workers(tmp_path: Path, redis_prefix
     assert [_post(one), _post(two), _post(one), _post(two)] == [303, 303, 303, 429]
     assert _post(one) == 429
     assert _post(two, addr="198.51.100.99") == 303
-    conn = redis.Redis(host="127.0.0.1", port=6379)
+    conn = redis.Redis.from_url(REDIS_URL)
     assert list(conn.scan_iter(match=f"*{redis_prefix}*"))  # the counters live in Redis
     conn.close()
 

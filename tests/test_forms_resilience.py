@@ -7,7 +7,6 @@ Real services only: a SQLite write lock held by another process, a Redis URL on 
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from product_fixtures import free_port
 from sqlalchemy import func, select
 
 from forms_app import ConfigError, accounts, notify, receipts, triage
@@ -31,12 +31,6 @@ VALID_ID = "CK-SAFE-0001"
 def _count(app: Flask) -> int:
     with engine_of(app).connect() as conn:
         return conn.execute(select(func.count()).select_from(requests)).scalar_one()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens once the socket is closed
 
 
 # ---------------------------------------------------------------- SQLite write deadline
@@ -181,7 +175,7 @@ def test_sqlite_busy_timeout_follows_write_timeout(tmp_path: Path) -> None:
 def redis_down_app(tmp_path: Path) -> Flask:
     app = make_app(
         tmp_path,
-        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_closed_port()}/0",
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
         STATUS_RATE_LIMIT="3 per minute",
     )
     app.testing = False  # answer as production does (a 500 page, not an exception)
@@ -340,7 +334,7 @@ def test_receipt_is_one_60_bit_draw(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_redis_down_review_login_still_answers_and_counts(tmp_path: Path) -> None:
     app = make_app(
         tmp_path,
-        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_closed_port()}/0",
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
         REVIEW_LOGIN_LIMIT="2 per 15 minutes",
     )
     app.testing = False

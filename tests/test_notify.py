@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from product_fixtures import free_port
 from review_helpers import add_request
 from sqlalchemy import Engine
 
@@ -68,16 +69,10 @@ class FlakyReceiver(BaseHTTPRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_sink() -> Iterator[tuple[FlakySmtpHandler, int]]:
     handler = FlakySmtpHandler(failures=2)
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -159,7 +154,7 @@ def test_retried_with_backoff_until_the_receivers_accept(
 
 
 def test_dead_receiver_never_blocks_a_submission_and_keeps_the_message(tmp_path: Path) -> None:
-    dead = _free_port()  # nothing listens there
+    dead = free_port()  # nothing listens there
     app = make_app(tmp_path, **_app_config(dead, dead))
     engine = engine_of(app)
     with app.app_context():

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from conftest import require_service
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from forms_app import create_app
-from forms_app.db import dispose_all, get_engine
+from forms_app.db import get_engine
 from forms_app.migrations import SchemaError, check_current, current_version, migrate
 from forms_app.receipts import ALPHABET, new_receipt, parse_receipt
 from forms_app.schema import SCHEMA_VERSION, request_history, requests
@@ -26,9 +22,6 @@ from forms_app.testing import (
     make_app,
     submit_many,
 )
-
-PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
 
 # ---------------------------------------------------------------- receipts
 
@@ -143,30 +136,6 @@ def test_concurrent_submissions_from_four_processes(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- PostgreSQL
-
-
-def _postgres_available() -> bool:
-    try:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    require_service("PostgreSQL", _postgres_available(), "127.0.0.1:5432 db test user postgres")
-    schema = f"forms_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_BASE)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        dispose_all()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_whole_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from review_helpers import add_request, move_to, postgres_schema, sqlite_engine
+from review_helpers import add_request, move_to, sqlite_engine
+from services import postgres_schema
 from sqlalchemy import Engine
 
 from forms_app import notify, retention, triage

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require_service
 from review_helpers import add_request, sqlite_engine
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from forms_app import triage
 from forms_app.db import dispose_all, get_engine
@@ -96,41 +93,6 @@ def test_claim_race_sqlite_processes(tmp_path: Path) -> None:
     dispose_all()  # no connection crosses into the children
     winners = _race_processes(url, item["id"])
     _check_single_winner(engine, item["id"], winners)
-
-
-def _postgres_url() -> str | None:
-    for user in ("postgres", "root"):
-        url = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        probe = create_engine(url, connect_args={"connect_timeout": 3})
-        try:
-            with probe.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return url
-        except Exception:
-            continue
-        finally:
-            probe.dispose()
-    return None
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in the local PostgreSQL `test` database, dropped afterwards."""
-    base = _postgres_url()
-    require_service("PostgreSQL", base is not None, "127.0.0.1:5432 db test")
-    assert base is not None
-    schema = f"review_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}?options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        dispose_all()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.mark.service

@@ -97,6 +97,13 @@ def _line(item: dict[str, Any]) -> str:
     )
 
 
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """The first line of stdin, or a hidden prompt asked twice."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
 def register(group: click.Group) -> None:
     """Add every review command to `group`."""
     as_option = click.option("--as", "actor", metavar="USERNAME", help="操作者(既定: OSのユーザー)")
@@ -317,10 +324,7 @@ def register(group: click.Group) -> None:
     @_fail_on_errors
     def add_reviewer_cmd(username: str, password_stdin: bool) -> None:
         """Create a reviewer account (password from a prompt or stdin)."""
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = click.prompt("パスワード", hide_input=True, confirmation_prompt=True)
+        password = _read_password(password_stdin, "パスワード")
         made = accounts.add_reviewer(_engine(), username, password)
         click.echo(f"レビュー担当者 {made.username} を追加しました。")
 
@@ -330,10 +334,7 @@ def register(group: click.Group) -> None:
     @_fail_on_errors
     def set_password_cmd(username: str, password_stdin: bool) -> None:
         """Change a reviewer's password."""
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\r\n")
-        else:
-            password = click.prompt("新しいパスワード", hide_input=True, confirmation_prompt=True)
+        password = _read_password(password_stdin, "新しいパスワード")
         accounts.set_password(_engine(), username, password)
         click.echo(f"{username} のパスワードを変更しました。")
 

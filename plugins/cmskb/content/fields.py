@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
@@ -289,12 +289,7 @@ class FieldReader:
             try:
                 value = _CONSTRUCTOR.construct_yaml_timestamp(node)
             except (ValueError, ConstructorError) as exc:
-                self.report(
-                    node,
-                    field,
-                    f'存在しない日付 "{node.value}" が書かれています({exc})。',
-                    "月と日を確かめてください。",
-                )
+                self._no_such_date(node, field, exc)
                 return None
             if isinstance(value, dt.datetime):
                 self.report(
@@ -313,15 +308,18 @@ class FieldReader:
             try:
                 return dt.date.fromisoformat(node.value)
             except ValueError as exc:
-                self.report(
-                    node,
-                    field,
-                    f'存在しない日付 "{node.value}" が書かれています({exc})。',
-                    "月と日を確かめてください。",
-                )
+                self._no_such_date(node, field, exc)
                 return None
         self._wrong_type(node, field, "日付(年-月-日)", example)
         return None
+
+    def _no_such_date(self, node: yaml.ScalarNode, field: str, exc: Exception) -> None:
+        self.report(
+            node,
+            field,
+            f'存在しない日付 "{node.value}" が書かれています({exc})。',
+            "月と日を確かめてください。",
+        )
 
     def decimal(self, node: yaml.Node | None, field: str) -> Decimal | None:
         """A number read exactly from its text (never through float)."""
@@ -393,37 +391,39 @@ class FieldReader:
 
     def url(self, node: yaml.Node | None, field: str) -> str | None:
         """An absolute http(s) URL."""
-        value = self.text(node, field)
-        if value is None or node is None:
-            return None
-        parts = urlsplit(value)
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.netloc
-            or any(c.isspace() for c in value)
-        ):
-            self.report(
-                node,
-                field,
-                "http:// か https:// で始まる URL が必要ですが、"
-                f'"{_short(value)}" と書かれています。',
-                "https://example.jp/forum/ のように完全な URL を書いてください。",
-            )
-            return None
-        return value
+
+        def ok(value: str) -> bool:
+            parts = urlsplit(value)
+            return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+        return self._checked_text(
+            node, field, ok, "http:// か https:// で始まる URL が必要",
+            "https://example.jp/forum/ のように完全な URL を書いてください。",
+        )
 
     def site_path(self, node: yaml.Node | None, field: str) -> str | None:
         """A path on the site: starts and ends with a slash."""
+        return self._checked_text(
+            node, field, lambda value: value.startswith("/") and value.endswith("/"),
+            "/ で始まり / で終わるサイト内のパスが必要",
+            "/forms/feedback/ のように書いてください。",
+        )
+
+    def _checked_text(
+        self,
+        node: yaml.Node | None,
+        field: str,
+        ok: Callable[[str], bool],
+        needed: str,
+        hint: str,
+    ) -> str | None:
+        """A text without white space that `ok` accepts; `needed` says what for editors."""
         value = self.text(node, field)
         if value is None or node is None:
             return None
-        if not (value.startswith("/") and value.endswith("/")) or any(c.isspace() for c in value):
+        if not ok(value) or any(c.isspace() for c in value):
             self.report(
-                node,
-                field,
-                "/ で始まり / で終わるサイト内のパスが必要ですが、"
-                f'"{_short(value)}" と書かれています。',
-                "/forms/feedback/ のように書いてください。",
+                node, field, f'{needed}ですが、"{_short(value)}" と書かれています。', hint
             )
             return None
         return value

@@ -68,6 +68,12 @@ class Refs:
     related: list[Ref] = field(default_factory=list)
     texts: list[TextRef] = field(default_factory=list)  # Markdown with links and prices
 
+    def add_id(self, value: str | None, node: yaml.Node | None, path: str) -> None:
+        """Record an id defined here (nothing when it was wrong or missing)."""
+        ref = _ref(value, node, path)
+        if ref is not None:
+            self.ids.append(ref)
+
     def add_text(self, node: yaml.Node | None, text: str | None, path: str) -> None:
         ref = TextRef.of(node, text, path)
         if ref is not None:
@@ -271,9 +277,7 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
         if fields is None:
             continue
         code = _plan_code(reader, fields.get("code"), join(path, "code"))
-        ref = _ref(code, fields.get("code"), join(path, "code"))
-        if ref:
-            refs.ids.append(ref)
+        refs.add_id(code, fields.get("code"), join(path, "code"))
         description = fields.get("description")
         plan = _build(
             Plan,
@@ -353,9 +357,7 @@ def read_recommendations(
         if fields is None:
             continue
         case_id = _item_id(reader, fields, path, RESERVED_CASE_IDS, "事例の ID")
-        ref = _ref(case_id, fields.get("id"), join(path, "id"))
-        if ref:
-            refs.ids.append(ref)
+        refs.add_id(case_id, fields.get("id"), join(path, "id"))
         plan_refs: list[Ref] = []
         plans_path = join(path, "plans")
         for j, code_node in enumerate(
@@ -474,9 +476,7 @@ def read_categories(reader: FieldReader, root: yaml.Node) -> tuple[list[Category
         if fields is None:
             continue
         category_id = _item_id(reader, fields, path, RESERVED_CATEGORY_IDS, "カテゴリーの ID")
-        ref = _ref(category_id, fields.get("id"), join(path, "id"))
-        if ref:
-            refs.ids.append(ref)
+        refs.add_id(category_id, fields.get("id"), join(path, "id"))
         categories.append(
             _build(
                 Category,
@@ -521,9 +521,7 @@ def read_question(
     if keys is None:
         return None, refs
     question_id = _file_id(reader, keys.get("id"), stem, RESERVED_QUESTION_IDS, "質問の ID")
-    ref = _ref(question_id, keys.get("id"), "id")
-    if ref:
-        refs.ids.append(ref)
+    refs.add_id(question_id, keys.get("id"), "id")
     refs.products = _ids(
         reader,
         reader.sequence(keys.get("products"), "products", min_items=1) or [],
@@ -571,9 +569,7 @@ def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsI
     if keys is None:
         return None, refs
     news_id = _file_id(reader, keys.get("id"), stem, RESERVED_NEWS_IDS, "お知らせの ID")
-    ref = _ref(news_id, keys.get("id"), "id")
-    if ref:
-        refs.ids.append(ref)
+    refs.add_id(news_id, keys.get("id"), "id")
     category = keys.get("category")
     body = reader.text(keys.get("body"), "body")
     refs.add_text(keys.get("body"), body, "body")
