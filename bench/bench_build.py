@@ -30,9 +30,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-SHARED_FILES = (
-    "site.yml", "plans.yml", "recommendations.yml", "ticket-examples.yml", "support.yml"
-)
 CATEGORIES = 20
 NEWS = 60
 PRODUCTS = ("cloud", "asp", "webcanvas", "onprem-perpetual", "onprem-annual")
@@ -51,11 +48,13 @@ TARGET_LINEAR = 10.5
 
 def write_content(target: Path, questions: int, news: int = NEWS) -> None:
     """Write a content tree with `questions` FAQ entries in CATEGORIES categories."""
+    from cmskb.content.loader import TOP_LEVEL_FILES
+
     if target.exists():
         shutil.rmtree(target)
     (target / "faq").mkdir(parents=True)
     (target / "news").mkdir()
-    for name in SHARED_FILES:
+    for name in TOP_LEVEL_FILES:  # site, plans, support... as shipped
         shutil.copy(ROOT / "content" / name, target / name)
     lines = ["categories:"]
     for c in range(CATEGORIES):

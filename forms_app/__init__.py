@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import exc as sa_exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import attempts, notify, review, security, views
+from . import attempts, review, security, views
 from .config import DEFAULTS, ConfigError, finish, is_development, load_site_info, read_environment
 from .db import is_sqlite
 from .migrations import SchemaError, check_current, migrate
@@ -57,8 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
     attempts.init_app(app)
     security.init_app(app)
     views.init_app(app)
-    review.init_app(app)  # refuses wrong notification settings (ConfigError)
-    notify.init_app(app)
+    review.init_app(app)  # keeps the notification settings; refuses wrong ones (ConfigError)
 
     if check_schema:
         _check_schema(app)

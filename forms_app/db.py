@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy import exc as sa_exc
 
 DEFAULT_WRITE_TIMEOUT = 10.0  # seconds; below gunicorn's and nginx's 30 s (deploy/)
@@ -222,8 +222,3 @@ def dispose_all() -> None:
         engine.dispose()
     _ENGINES.clear()
 
-
-def ping(engine: Engine) -> None:
-    """Raise if the database cannot be reached."""
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))

@@ -18,15 +18,15 @@ DEMO_PRODUCT = "cloud"
 def prepare(database_url: str | None, *, demo_id: bool = True) -> tuple[Flask, str | None]:
     """The Flask app with its queue migrated, and a fresh demo support ID (or None)."""
     from forms_app import create_app
-    from forms_app.db import get_engine
     from forms_app.migrations import migrate
+    from forms_app.queue import app_engine
     from forms_app.support_ids import create_demo_id
 
     os.environ.setdefault("CMSKIT_FORMS_ENV", "development")
     if database_url:
         os.environ["CMSKIT_FORMS_DATABASE_URL"] = database_url
     app = create_app()
-    engine = get_engine(app.config["DATABASE_URL"])
+    engine = app_engine(app)
     migrate(engine)
     created = None
     if demo_id:

@@ -40,8 +40,8 @@ RESERVED_IDS = frozenset({"category"})
 # Lower-case letters and digits that cannot be misread for each other (no l/1, o/0, i).
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _ID_RANDOM = 5
-# Field names of the docs form that hold the suggested text, most specific first.
-ANSWER_FIELDS = ("suggested", "suggested_text")
+# Field names of the docs form that hold the suggested text.
+ANSWER_FIELDS = ("suggested",)
 PAGE_FIELDS = ("page_url",)
 
 

@@ -80,5 +80,6 @@ def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
 def to_json(rows: Iterable[Mapping[str, Any]]) -> str:
     """A JSON array of the rows (datetimes as ISO 8601), unmodified text."""
-    data = [{col: public_view(row).get(col) for col in COLUMNS} for row in rows]
+    views = (public_view(row) for row in rows)
+    data = [{col: view.get(col) for col in COLUMNS} for view in views]
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -12,7 +12,7 @@ Settings (Flask config keys, or ``CMSKIT_FORMS_<KEY>`` environment variables):
 ``NOTIFY_SMTP_PORT``, ``NOTIFY_SMTP_USER``, ``NOTIFY_SMTP_PASSWORD``, ``NOTIFY_SMTP_STARTTLS``,
 ``NOTIFY_WEBHOOK_URL``, ``NOTIFY_WEBHOOK_SECRET`` (HMAC-SHA256 signature header),
 ``NOTIFY_REVIEW_URL`` (absolute URL of /forms/review/ for links), ``NOTIFY_TIMEOUT``.
-`check_config` runs when the app starts (forms_app.review.init_app): a setting that would
+`init_app` checks them when the app starts (from forms_app.review.init_app): a setting that would
 silently turn a channel off or make every try fail stops the start and is named.
 
 `deliver_due` never stops on one message: whatever sending it raises (a refused connection,
@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
+from forms_app.config import ENV_PREFIX, read_environment
 from forms_app.db import read_tx, write_tx
 from forms_app.labels import FORM_LABELS
 from forms_app.schema import outbox
@@ -50,7 +51,6 @@ BACKOFF_BASE = 30  # seconds before the first retry
 BACKOFF_CAP = 6 * 3600  # never wait longer than this between tries
 LEASE = 300  # seconds a worker owns a row while sending it
 BATCH = 50
-ENV_PREFIX = "CMSKIT_FORMS_"
 _ADDRESS = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -60,7 +60,7 @@ class NotifyConfigError(ValueError):
     """A notification setting is wrong; the message names the environment variable."""
 
     def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{ENV_PREFIX}{key} {problem}")
+        super().__init__(f"{ENV_PREFIX}_{key} {problem}")
         self.key = key
 
 
@@ -167,17 +167,15 @@ def _number(
     return value
 
 
-def check_config(config: Mapping[str, Any]) -> NotifySettings:
-    """Validate the notification settings at start-up (NotifyConfigError when wrong)."""
-    return NotifySettings.from_config(config)
-
-
 SETTINGS_KEY = "cmskit_notify_settings"
 
 
 def init_app(app: Any) -> NotifySettings:
-    """Check the app's settings once and keep them on the app (read on every submit)."""
-    settings = check_config(app.config)
+    """Check the app's settings once and keep them on the app (read on every submit).
+
+    Raises NotifyConfigError when a setting is wrong.
+    """
+    settings = NotifySettings.from_config(app.config)
     app.extensions[SETTINGS_KEY] = settings
     return settings
 
@@ -189,8 +187,6 @@ def current_settings() -> NotifySettings:
     if has_app_context():
         kept = current_app.extensions.get(SETTINGS_KEY)
         return kept if kept is not None else NotifySettings.from_config(current_app.config)
-    from forms_app.config import read_environment
-
     return NotifySettings.from_config(read_environment())
 
 

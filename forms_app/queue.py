@@ -53,7 +53,11 @@ def unavailable_as_error() -> Iterator[None]:
 
 def app_engine(app: Flask | None = None) -> Engine:
     """This process's engine for the app's DATABASE_URL (created lazily, after any fork)."""
-    config = (app or current_app).config
+    return config_engine((app or current_app).config)
+
+
+def config_engine(config: Mapping[str, Any]) -> Engine:
+    """The engine for a configuration's DATABASE_URL and WRITE_TIMEOUT."""
     timeout = float(config.get("WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT))
     return get_engine(config["DATABASE_URL"], write_timeout=timeout)
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from .db import read_tx, write_tx
 from .schema import support_ids
+from .timeutil import utcnow
 
 HOLDER_KINDS = ("customer", "partner")
 MAX_INPUT_CHARS = 100  # what the form accepts before normalization
@@ -93,10 +94,6 @@ class _Row:
     label: str
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _parse_rows(
     text: str, *, pepper: str, products: Iterable[str], source: str
 ) -> tuple[list[_Row], list[str]]:
@@ -152,7 +149,7 @@ def import_csv(
     report = ImportReport(errors=errors)
     if errors:
         return report
-    now = _now()
+    now = utcnow()
     with write_tx(engine) as conn:
         for row in rows:
             result = conn.execute(
@@ -191,7 +188,7 @@ def revoke(engine: Engine, raw_id: str, *, pepper: str, undo: bool = False) -> b
         result = conn.execute(
             update(support_ids)
             .where(support_ids.c.id_hash == digest)
-            .values(revoked_at=None if undo else _now(), updated_at=_now())
+            .values(revoked_at=None if undo else utcnow(), updated_at=utcnow())
         )
         return bool(result.rowcount)
 
@@ -237,7 +234,7 @@ def create_demo_id(
     groups = ["".join(secrets.choice(_DEMO_ALPHABET) for _ in range(4)) for _ in range(3)]
     plain = "DEMO-" + "-".join(groups)
     today = today or dt.date.today()
-    now = _now()
+    now = utcnow()
     with write_tx(engine) as conn:
         conn.execute(
             support_ids.insert().values(

@@ -26,14 +26,8 @@ from forms_app.receipts import parse_receipt
 from forms_app.schema import request_history, requests
 from forms_app.timeutil import DEFAULT_TIMEZONE, as_utc, utcnow
 
-STATUSES: tuple[str, ...] = (
-    "received",
-    "in_review",
-    "accepted",
-    "declined",
-    "duplicate",
-    "published",
-)
+# The queue's status codes, in workflow order (the keys of the Japanese label table).
+STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
 # Allowed transitions; anything else (including "to itself") is forbidden.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"in_review"}),

@@ -1,4 +1,5 @@
-"""Helpers for the content-layer tests: a mutable copy of the fixture tree and its problems."""
+"""Helpers for the content-layer tests: mutable copies of the fixture tree and of the MkDocs
+project, and the problems the loader reports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.problems import ContentError, Problem
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "content-min"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "content-min"
 
 # The seed's price table: code -> (name, validity months, minor version-ups, tickets, yen excl. tax)
 SEED_PRICES = {
@@ -30,6 +32,14 @@ def copy_fixture(tmp_path: Path) -> Path:
     root = tmp_path / "content"
     shutil.copytree(FIXTURE, root)
     return root
+
+
+def copy_project(target: Path) -> Path:
+    """mkdocs.yml and docs/ of the repository, copied under `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    shutil.copytree(ROOT / "docs", target / "docs")
+    return target
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> None:

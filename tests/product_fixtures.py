@@ -9,9 +9,9 @@ support ID it prints.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -68,9 +68,13 @@ def wait_for_http(url: str, timeout: float = 30.0, server: ServerProcess | None 
 
 def build_site(dest: Path) -> Path:
     """`mkdocs build --strict` of the shipped content into `dest`."""
+    # The shipped content and mkdocs.yml's default public address, whatever the shell says.
+    env = {**os.environ, "CMSKB_CONTENT_DIR": str(ROOT / "content"), "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("SITE_URL", None)
     result = subprocess.run(
         [str(BIN / "mkdocs"), "build", "--strict", "--quiet", "--site-dir", str(dest)],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -79,6 +83,12 @@ def build_site(dest: Path) -> Path:
     if result.returncode != 0:
         pytest.fail(f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}")
     return dest
+
+
+def json_ld(html: str) -> list[dict[str, object]]:
+    """The JSON-LD blocks of a built page, parsed."""
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return [json.loads(block) for block in blocks]
 
 
 @dataclass
@@ -278,11 +288,3 @@ def screenshot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     return path
 
-
-def tool(name: str) -> Path | None:
-    """A console script of the virtualenv, or one on PATH."""
-    candidate = BIN / name
-    if candidate.exists():
-        return candidate
-    found = shutil.which(name)
-    return Path(found) if found else None

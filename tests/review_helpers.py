@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from forms_app.db import get_engine
 from forms_app.migrations import migrate
 from forms_app.queue import Submission, submit
 
-FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content-min"
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -70,12 +68,6 @@ def move_to(engine: Engine, request_id: int, status: str, *, other: int | None =
             duplicate_of=other if step == "duplicate" else None,
             faq_id="install-steps" if step == "published" else None,
         )
-
-
-def copy_content(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(FIXTURE_CONTENT, target)
-    return target
 
 
 def add_reviewer(engine: Engine, name: str = "sato") -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 import markdown
 import pytest
 from cmskb.content.loader import load_content
-from cmskb.content.render import UnsafePathError, news_sorted, render_pages, write_pages
+from cmskb.content.model import newest_first as news_sorted
+from cmskb.content.render import UnsafePathError, render_pages, write_pages
 from cmskb.content.textcheck import site_map_of
 from content_helpers import copy_fixture, edit, find, problems_of
 from pymdownx.slugs import slugify

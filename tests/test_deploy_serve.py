@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from flask import Flask, request
+from product_fixtures import BIN, start_server
 from werkzeug.test import Client, TestResponse
 
 from forms_app.serve import build_wsgi_app
@@ -137,15 +140,10 @@ def _children(pid: int) -> list[int]:
 def test_cmskit_serve_runs_one_origin_and_stops_cleanly_on_ctrl_c(
     tiny_site: Path, tmp_path: Path
 ) -> None:
-    from product_fixtures import start_server
-
     product = start_server(tiny_site, tmp_path)
     port = int(product.base_url.rsplit(":", 1)[1])
     try:
         assert _children(product.server.popen.pid) == [], "cmskit-serve must be one process"
-        import urllib.error
-        import urllib.request
-
         with urllib.request.urlopen(product.url("/faq/")) as response:
             assert response.read().decode() == "<title>FAQ</title>"
         with pytest.raises(urllib.error.HTTPError) as missing:
@@ -163,8 +161,6 @@ def test_cmskit_serve_runs_one_origin_and_stops_cleanly_on_ctrl_c(
 
 
 def test_cmskit_serve_refuses_an_unbuilt_site(tmp_path: Path) -> None:
-    from product_fixtures import BIN
-
     result = subprocess.run(
         [str(BIN / "cmskit-serve"), "--site-dir", str(tmp_path / "nothing")],
         capture_output=True,
@@ -179,8 +175,6 @@ def test_cmskit_serve_refuses_an_unbuilt_site(tmp_path: Path) -> None:
 def test_cmskit_serve_on_a_busy_port_says_so_and_leaves_nothing_behind(
     tiny_site: Path, tmp_path: Path
 ) -> None:
-    from product_fixtures import BIN
-
     database = tmp_path / "queue.sqlite3"
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 from cmskb.content.loader import load_content
-from review_helpers import add_request, copy_content, move_to, sqlite_engine
+from content_helpers import copy_fixture
+from review_helpers import add_request, move_to, sqlite_engine
 from sqlalchemy import Engine
 
 from forms_app import drafts, triage
@@ -32,7 +33,7 @@ def _accepted_docs(engine: Engine, **kw: object) -> dict[str, object]:
 
 
 def test_draft_loads_with_the_content_loader(tmp_path: Path, engine: Engine) -> None:
-    content = copy_content(tmp_path)
+    content = copy_fixture(tmp_path)
     before = load_content(content)
     item = _accepted_docs(engine)
     made = drafts.write_draft(engine, item["id"], content_dir=content, actor="sato",
@@ -63,7 +64,7 @@ def test_draft_loads_with_the_content_loader(tmp_path: Path, engine: Engine) -> 
 def test_second_draft_is_refused_and_hostile_yaml_stays_text(
     tmp_path: Path, engine: Engine
 ) -> None:
-    content = copy_content(tmp_path)
+    content = copy_fixture(tmp_path)
     nasty = "key: value\n- item\n!!python/object:os.system ['echo hi']\n---\n&a *a # comment"
     item = _accepted_docs(engine, fields={"suggested": nasty, "page_url": "/faq/install-steps/"})
     one = drafts.write_draft(engine, item["id"], content_dir=content, actor="sato")
@@ -80,7 +81,7 @@ def test_second_draft_is_refused_and_hostile_yaml_stays_text(
 
 
 def test_two_clicks_at_once_make_one_draft(tmp_path: Path, engine: Engine) -> None:
-    content = copy_content(tmp_path)
+    content = copy_fixture(tmp_path)
     item = _accepted_docs(engine)
     outcomes: list[str] = []
     start = threading.Barrier(4)
@@ -111,7 +112,7 @@ def test_new_ids_avoid_existing_ones() -> None:
 
 
 def test_only_accepted_docs_requests_get_drafts(tmp_path: Path, engine: Engine) -> None:
-    content = copy_content(tmp_path)
+    content = copy_fixture(tmp_path)
     feedback = add_request(engine, form="feedback")
     move_to(engine, feedback["id"], "accepted")
     with pytest.raises(triage.TriageError, match="記載要望"):
@@ -127,7 +128,7 @@ def test_only_accepted_docs_requests_get_drafts(tmp_path: Path, engine: Engine) 
 
 
 def test_unknown_product_falls_back_to_every_product(tmp_path: Path, engine: Engine) -> None:
-    content = copy_content(tmp_path)
+    content = copy_fixture(tmp_path)
     item = _accepted_docs(engine)
     from forms_app.db import write_tx
     from forms_app.schema import requests

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 from cmskb.content.model import Question, Source
 from cmskb.mkdocs_plugin.plugin import _faq_entry, _insert_after
+from content_helpers import FIXTURE, copy_fixture, copy_project
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = ROOT / "tests" / "fixtures" / "content-min"
-
 
 def configure(tmp_path: Path, content_dir: Path, monkeypatch: pytest.MonkeyPatch) -> MkDocsConfig:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
-    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    copy_project(tmp_path)
     monkeypatch.setenv("CMSKB_CONTENT_DIR", str(content_dir))
     config = load_config(config_file=str(tmp_path / "mkdocs.yml"), site_dir=str(tmp_path / "s"))
     return config.plugins.on_config(config)
@@ -41,8 +36,7 @@ def test_on_config_watches_content_and_lists_categories(
 
 
 def test_on_config_stops_on_bad_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    broken = tmp_path / "content"
-    shutil.copytree(FIXTURE, broken)
+    broken = copy_fixture(tmp_path)
     (broken / "plans.yml").write_text("tax: [\n", encoding="utf-8")
     with pytest.raises(PluginError, match="1 件の問題があります。サイトは作られていません"):
         configure(tmp_path / "project", broken, monkeypatch)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from review_helpers import add_request, copy_content, move_to, sqlite_engine
+from content_helpers import copy_fixture
+from review_helpers import add_request, move_to, sqlite_engine
 from sqlalchemy import Engine, func, select
 
 from forms_app import accounts, export, triage
@@ -21,7 +22,7 @@ from forms_app.testing import PEPPER, add_support_id
 class Cli:
     def __init__(self, tmp_path: Path, engine: Engine) -> None:
         self.engine = engine
-        self.content = copy_content(tmp_path)
+        self.content = copy_fixture(tmp_path)
         self.env = {
             "CMSKIT_FORMS_ENV": "testing",
             "CMSKIT_FORMS_DATABASE_URL": str(engine.url),

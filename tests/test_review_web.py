@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from content_helpers import copy_fixture
 from flask import Flask
 from flask.testing import FlaskClient
 from review_helpers import (
     PASSWORD,
     add_request,
     add_reviewer,
-    copy_content,
     csrf_from,
     live_markup,
     login,
@@ -42,7 +42,7 @@ def app(tmp_path: Path) -> Flask:
     return make_app(
         tmp_path,
         WTF_CSRF_ENABLED=True,
-        CONTENT_DIR=str(copy_content(tmp_path)),
+        CONTENT_DIR=str(copy_fixture(tmp_path)),
         REVIEW_LOGIN_LIMIT="5 per 15 minutes",
     )
 
@@ -373,7 +373,7 @@ def test_review_pages_answer_503_in_japanese_when_the_database_is_down(tmp_path:
     closed = make_app(
         tmp_path,
         DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2",
-        CONTENT_DIR=str(copy_content(tmp_path)),
+        CONTENT_DIR=str(copy_fixture(tmp_path)),
     )
     client = closed.test_client()
     with client.session_transaction() as session:
@@ -399,7 +399,7 @@ def test_a_bad_timezone_stops_the_start(tmp_path: Path, zone: str) -> None:
 def test_times_follow_the_timezone_setting(tmp_path: Path) -> None:
     for zone, shown in (("Asia/Tokyo", "2026-01-31 09:30"), ("Europe/Paris", "2026-01-31 01:30")):
         app = make_app(tmp_path / zone.replace("/", "-"), TIMEZONE=zone,
-                       CONTENT_DIR=str(copy_content(tmp_path / zone.replace("/", "-"))))
+                       CONTENT_DIR=str(copy_fixture(tmp_path / zone.replace("/", "-"))))
         engine = engine_of(app)
         add_reviewer(engine, "sato")
         item = add_request(engine)

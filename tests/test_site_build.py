@@ -6,10 +6,8 @@ the generated HTML, the JSON-LD, the feed and the navigation.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -19,10 +17,10 @@ import feedparser
 import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
+from content_helpers import FIXTURE, ROOT, copy_fixture, copy_project, edit
+from product_fixtures import json_ld
 
-ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = Path(sys.executable).with_name("mkdocs")
-FIXTURE = ROOT / "tests" / "fixtures" / "content-min"
 
 pytestmark = pytest.mark.slow
 
@@ -38,14 +36,6 @@ def build(project: Path, site: Path, content_dir: Path) -> subprocess.CompletedP
         check=False,
         timeout=240,
     )
-
-
-def copy_project(target: Path) -> Path:
-    """mkdocs.yml and docs/ of the repository, copied under `target`."""
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    shutil.copytree(ROOT / "docs", target / "docs")
-    return target
 
 
 class NavLinks(HTMLParser):
@@ -72,11 +62,6 @@ def nav_links(html: str) -> list[str]:
     parser = NavLinks()
     parser.feed(html)
     return parser.links
-
-
-def json_ld(html: str) -> list[dict[str, object]]:
-    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
-    return [json.loads(block) for block in blocks]
 
 
 def price_rows(html: str) -> dict[str, list[str]]:
@@ -185,12 +170,11 @@ def test_price_placeholders_are_replaced_in_pages(fixture_site: Path) -> None:
     assert 'href="../../plans/#plan-h"' in html
 
 
-def test_shipped_content_builds_strictly(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    result = build(ROOT, site, ROOT / "content")
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_shipped_content_builds_strictly(built_site: Path) -> None:
+    # `built_site` (tests/product_fixtures.py) is the session's one strict build of content/;
+    # it fails the test with mkdocs' output if that build does not succeed.
     content = load_content(ROOT / "content")
-    check_site(site, content)
+    check_site(built_site, content)
     assert len(content.published_questions) >= 40
 
 
@@ -204,8 +188,7 @@ def existing_site(tmp_path: Path) -> Path:
 
 def test_content_error_stops_the_build_before_writing(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
-    broken = tmp_path / "content"
-    shutil.copytree(FIXTURE, broken)
+    broken = copy_fixture(tmp_path)
     target = sorted((broken / "faq").glob("*/*.yml"))[0]
     lines = target.read_text(encoding="utf-8").splitlines()
     lines.insert(2, "qestion_typo: これは未知のキーです")
@@ -236,12 +219,9 @@ def test_late_errors_also_leave_an_existing_site_alone(
     tmp_path: Path, old: str, new: str, reported: str
 ) -> None:
     project = copy_project(tmp_path / "project")
-    broken = tmp_path / "content"
-    shutil.copytree(FIXTURE, broken)
+    broken = copy_fixture(tmp_path)
     rel = "plans.yml" if "validity" in old else "faq/installation/install-steps.yml"
-    text = (broken / rel).read_text(encoding="utf-8")
-    assert text.count(old) == 1, (rel, old)
-    (broken / rel).write_text(text.replace(old, new), encoding="utf-8")
+    edit(broken, rel, old, new)
     site = existing_site(tmp_path)
     result = build(project, site, broken)
     output = result.stdout + result.stderr
@@ -253,8 +233,7 @@ def test_late_errors_also_leave_an_existing_site_alone(
 
 def test_category_titles_are_escaped_in_the_navigation(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURE, content)
+    content = copy_fixture(tmp_path)
     categories = content / "faq" / "categories.yml"
     text = categories.read_text(encoding="utf-8")
     title = re.search(r"title: (.+)", text)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from html.parser import HTMLParser
@@ -13,7 +12,7 @@ import feedparser
 import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
-from product_fixtures import ROOT
+from product_fixtures import ROOT, json_ld
 
 pytestmark = [pytest.mark.slow]
 
@@ -50,11 +49,6 @@ def visible_text(html: str) -> str:
     return re.sub(r"\s+", " ", "".join(parser.parts)).strip()
 
 
-def _json_ld(html: str) -> list[dict[str, object]]:
-    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
-    return [json.loads(block) for block in blocks]
-
-
 def test_feed_parses_and_has_every_news_item(built_site: Path) -> None:
     feed = feedparser.parse((built_site / "feed.xml").read_bytes())
     assert not feed.bozo, feed.get("bozo_exception")
@@ -76,7 +70,7 @@ def test_every_question_page_has_faqpage_json_ld_matching_what_is_shown(
     assert questions
     for question in questions:
         html = (built_site / "faq" / question.id / "index.html").read_text(encoding="utf-8")
-        data = [d for d in _json_ld(html) if d.get("@type") == "FAQPage"]
+        data = [d for d in json_ld(html) if d.get("@type") == "FAQPage"]
         assert len(data) == 1, f"{question.id}: expected one FAQPage, got {len(data)}"
         assert data[0]["@context"] == "https://schema.org"
         entities = data[0]["mainEntity"]
@@ -97,7 +91,7 @@ def test_every_question_page_has_faqpage_json_ld_matching_what_is_shown(
 def test_category_pages_list_their_questions_in_json_ld(built_site: Path) -> None:
     for category in content().categories:
         path = built_site / "faq" / "category" / category.id / "index.html"
-        data = [d for d in _json_ld(path.read_text(encoding="utf-8")) if d["@type"] == "FAQPage"]
+        data = [d for d in json_ld(path.read_text(encoding="utf-8")) if d["@type"] == "FAQPage"]
         assert len(data) == 1, category.id
         names = [entity["name"] for entity in data[0]["mainEntity"]]
         assert sorted(names) == sorted(q.question for q in content().questions_in(category.id))

@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
     for key, value in auth.config_defaults().items():
         app.config.setdefault(key, value)
     try:
-        notify.check_config(app.config)
+        notify.init_app(app)  # checks the settings once and keeps them
     except notify.NotifyConfigError as err:
         raise ConfigError(f"forms sidecar refuses to start: {err}") from err
     try:

@@ -21,8 +21,8 @@ import click
 from sqlalchemy import Engine
 
 from forms_app import accounts, drafts, export, notify, retention, triage
-from forms_app.db import get_engine
 from forms_app.labels import FORM_LABELS, STATUS_LABELS
+from forms_app.queue import config_engine
 from forms_app.timeutil import local_text, local_today, local_zone
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _config() -> dict[str, Any]:
 
 
 def _engine() -> Engine:
-    return get_engine(_config()["DATABASE_URL"])
+    return config_engine(_config())
 
 
 def _actor(name: str | None) -> str:

@@ -29,7 +29,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import exc as sa_exc
 
 from forms_app import accounts, drafts, triage
@@ -178,7 +177,6 @@ def create_blueprint() -> Blueprint:
     @bp.context_processor
     def labels() -> dict[str, Any]:
         return {
-            "csrf_token": generate_csrf,
             "STATUS_LABELS": STATUS_LABELS,
             "FORM_LABELS": FORM_LABELS,
             "ACTION_LABELS": ACTION_LABELS,

@@ -55,7 +55,7 @@ def failed_line(count: int) -> str:
 
 def _problem_json(problem: Problem, prefix: str) -> dict[str, str | int]:
     data = problem.as_dict()
-    data["path"] = f"{prefix}/{problem.file}"
+    data["path"] = problem.path(prefix)
     return data
 
 

@@ -22,9 +22,13 @@ class Problem:
     message: str
     hint: str = ""
 
+    def path(self, prefix: str = "") -> str:
+        """The file's path with the content folder `prefix` in front: ``content/plans.yml``."""
+        return f"{prefix.rstrip('/')}/{self.file}" if prefix else self.file
+
     def location(self, prefix: str = "") -> str:
         """``prefix/file:line`` as compilers and editors print it."""
-        path = f"{prefix.rstrip('/')}/{self.file}" if prefix else self.file
+        path = self.path(prefix)
         return f"{path}:{self.line}" if self.line else path
 
     def format(self, prefix: str = "") -> str:

@@ -58,8 +58,6 @@ def news_uri(news_id: str) -> str:
     return _source_of(news_path(news_id))
 
 
-
-
 # --- escaping and formatting filters -------------------------------------------------
 
 # Characters Python-Markdown accepts after a backslash (with the tables extension's "|"),
@@ -95,8 +93,6 @@ def escape_md(text: str) -> str:
     become spaces so that the text cannot start a new block.
     """
     return one_line(text).translate(_MD_ESCAPES)
-
-
 
 
 def date_ja(day: dt.date) -> str:
@@ -171,8 +167,6 @@ def front_matter(title: str | None, description: str) -> str:
     return "\n".join(lines) + "\n---\n"
 
 
-
-
 # --- the template environment --------------------------------------------------------
 
 
@@ -220,7 +214,8 @@ def render_pages(content: Content, *, finder_markup: str = "") -> dict[str, str]
     categories = {c.id: c for c in content.categories}
     by_category = _group_questions(content)
     published = {q.id: q for q in content.published_questions}
-    pages[HOME_URI] = _render_home(content, by_category)
+    news = newest_first(content.news)
+    pages[HOME_URI] = _render_home(content, news, by_category)
     pages[FAQ_INDEX_URI] = _render_faq_index(content, by_category)
     for category in content.categories:
         pages[category_uri(category.id)] = _render_category(category, by_category[category.id])
@@ -243,7 +238,7 @@ def render_pages(content: Content, *, finder_markup: str = "") -> dict[str, str]
             answer_end=_ANSWER_END,
         )
     pages[NEWS_INDEX_URI] = _template("news_index.md.j2")(
-        site=content.site, news=news_sorted(content.news), front_matter=front_matter
+        site=content.site, news=news, front_matter=front_matter
     )
     render_item = _template("news_item.md.j2")
     for item in content.news:
@@ -336,8 +331,6 @@ _AUDIENCE_LABELS = {
 }
 
 
-
-
 def _group_questions(content: Content) -> dict[str, list[Question]]:
     groups: dict[str, list[Question]] = {c.id: [] for c in content.categories}
     for question in content.published_questions:
@@ -345,10 +338,13 @@ def _group_questions(content: Content) -> dict[str, list[Question]]:
     return groups
 
 
-def _render_home(content: Content, by_category: dict[str, list[Question]]) -> str:
+def _render_home(
+    content: Content, news: list[NewsItem], by_category: dict[str, list[Question]]
+) -> str:
+    """The home page; `news` is newest first."""
     return _template("home.md.j2")(
         site=content.site,
-        news=news_sorted(content.news)[:LATEST_NEWS_ON_HOME],
+        news=news[:LATEST_NEWS_ON_HOME],
         categories=_with_counts(content.categories, by_category),
         front_matter=front_matter,
     )
@@ -393,8 +389,3 @@ def _with_counts(
     categories: Iterable[Category], by_category: dict[str, list[Question]]
 ) -> list[tuple[Category, int]]:
     return [(c, len(by_category.get(c.id, ()))) for c in categories]
-
-
-def news_sorted(items: Iterable[NewsItem]) -> list[NewsItem]:
-    """News newest first, in the one order of `model.newest_first`."""
-    return newest_first(items)

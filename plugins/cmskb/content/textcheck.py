@@ -58,27 +58,31 @@ class TextSource:
 @dataclass(frozen=True, slots=True)
 class _Text:
     file: str
-    ref: TextRef
+    ref: TextRef  # as written
+    shown: TextRef  # with the price placeholders expanded (as written when they cannot be)
     page: str
     draft: bool = False
 
 
-def _texts(source: TextSource) -> list[_Text]:
-    texts = [_Text(PLANS_FILE, ref, PLANS_PAGE) for ref in source.plan_texts]
+def _texts(source: TextSource, table: PlanTable | None) -> list[_Text]:
+    """Every Markdown text of `source`; `table` (see `_priced`) expands their prices once."""
+    found = [(PLANS_FILE, ref, PLANS_PAGE, False) for ref in source.plan_texts]
     for rel, refs, question in source.questions:
         page = question_path(question.id) if question.id else ""
-        texts.extend(_Text(rel, ref, page, question.draft) for ref in refs.texts)
+        found.extend((rel, ref, page, question.draft) for ref in refs.texts)
     for rel, refs, item in source.news:
         page = news_path(item.id) if item.id else ""
-        texts.extend(_Text(rel, ref, page) for ref in refs.texts)
-    return texts
+        found.extend((rel, ref, page, False) for ref in refs.texts)
+    return [
+        _Text(rel, ref, _expanded(ref, table), page, draft) for rel, ref, page, draft in found
+    ]
 
 
 def check_texts(source: TextSource) -> list[Problem]:
     """Problems of prices and links in every Markdown text of the content."""
     problems: list[Problem] = []
-    texts = _texts(source)
     table = _priced(source.plans)
+    texts = _texts(source, table)
     if table is not None:
         for text in texts:
             issues = check_placeholders(text.ref, table) + check_yen_figures(text.ref, table)
@@ -90,9 +94,8 @@ def check_texts(source: TextSource) -> list[Problem]:
     for text in texts:
         if not text.page:
             continue
-        ref = _expanded(text.ref, table)
         for issue in check_links(
-            ref, page=text.page, site=site, keep_prefix=source.forms_prefix, draft=text.draft
+            text.shown, page=text.page, site=site, keep_prefix=source.forms_prefix, draft=text.draft
         ):
             problems.append(
                 Problem(text.file, issue.line, text.ref.field, issue.message, issue.hint)
@@ -150,7 +153,7 @@ def _site_map(source: TextSource, texts: list[_Text], problems: list[Problem]) -
             continue
         taken = site.pages.setdefault(text.page, set())
         taken.update(fixed.pop(text.page, ()))
-        _, issues = heading_ids(_expanded(text.ref, _priced(table)), taken)
+        issues = heading_ids(text.shown, taken)
         problems.extend(
             Problem(text.file, i.line, text.ref.field, i.message, i.hint) for i in issues
         )
@@ -200,4 +203,4 @@ def site_map_of(content: Content) -> SiteMap:
         ticket_notes=bool(content.ticket_examples.notes),
         forms_prefix=content.site.forms.base,
     )
-    return _site_map(source, _texts(source), [])
+    return _site_map(source, _texts(source, _priced(content.plans)), [])

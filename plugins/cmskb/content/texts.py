@@ -236,8 +236,8 @@ def _anchor_problem(target: str, path: str, anchor: str, site: SiteMap) -> tuple
 # --- headings --------------------------------------------------------------------------
 
 
-def heading_ids(ref: TextRef, taken: set[str]) -> tuple[list[str], list[Issue]]:
-    """The ids of the headings in `ref` on a page holding `taken`, and ids that repeat one."""
+def heading_ids(ref: TextRef, taken: set[str]) -> list[Issue]:
+    """Add the ids of the headings in `ref` to `taken` (a page's ids); report repeated ones."""
     ids: list[str] = []
     issues = []
     for heading in headings(ref.text, taken):
@@ -251,4 +251,4 @@ def heading_ids(ref: TextRef, taken: set[str]) -> tuple[list[str], list[Issue]]:
             )
         ids.append(heading.id)
     taken.update(ids)
-    return ids, issues
+    return issues

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..content.money import yen
 from .search import Answer, Segment
 
 
@@ -15,10 +16,6 @@ class SegmentText:
     purchase: str
     price: str
     why: str
-
-
-def yen(amount: int) -> str:
-    return f"{amount:,}円"
 
 
 def price_label(incl: int, excl: int) -> str:

@@ -8,7 +8,6 @@ rendered Markdown as generated files (`on_files`), put FAQPage JSON-LD in page m
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from cmskb.content.anchors import news_path, question_path
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content, Question
 from cmskb.content.problems import ContentError
@@ -27,7 +27,6 @@ from cmskb.content.render import (
     FEED_PATH,
     answer_html,
     category_uri,
-    news_sorted,
     news_uri,
     plain_text,
     question_uri,
@@ -209,7 +208,7 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             _faq_entry(
                 q,
                 self._rendered_answer(q),
-                self._absolute_url(config, posixpath.dirname(question_uri(q.id)) + "/"),
+                self._absolute_url(config, question_path(q.id).lstrip("/")),
             )
             for q in content.questions_in(category_id)
         ]
@@ -224,14 +223,14 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
     def _write_feed(self, config: MkDocsConfig, content: Content) -> None:
         if not config.site_url:
             log.warning("site_url is not set: the news feed needs absolute URLs")
-        items = news_sorted(content.news)[: self.config.feed_items]
+        items = content.news[: self.config.feed_items]  # the loader orders them newest first
         data = build_rss(
             title=f"{content.site.name} {FEED_TITLE_SUFFIX}",
             description=content.site.description,
             site_url=self._absolute_url(config, ""),
             feed_url=self._absolute_url(config, FEED_PATH),
             items=items,
-            item_url=lambda item: self._absolute_url(config, f"news/{item.id}/"),
+            item_url=lambda item: self._absolute_url(config, news_path(item.id).lstrip("/")),
         )
         target = Path(config.site_dir) / FEED_PATH
         target.parent.mkdir(parents=True, exist_ok=True)
