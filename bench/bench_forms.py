@@ -1,13 +1,14 @@
 """Full submit vs no-op POST under gunicorn with 2 workers (not a test; prints figures).
 
-Usage: .venv/bin/python bench/bench_forms.py [--clients 8] [--seconds 4] [--rounds 3] [--threads 2]
+Usage: .venv/bin/python bench/bench_forms.py [--clients 8] [--seconds 4] [--rounds 3] [--threads N]
        [--redis redis://127.0.0.1:6379/0]
 
-Starts the forms sidecar under gunicorn (2 gthread workers x 2 threads, SQLite queue in a
-temporary folder, production settings with CSRF on and the submit rate limit raised), then
-drives it with one load tool, a threaded HTTP/1.1 client (http.client, one keep-alive
-connection and one session cookie per client). Each client GETs the form once for its CSRF
-token, then POSTs the same ~1.5 KB form body (with that token) to:
+Starts the forms sidecar under gunicorn (2 workers, worker class and threads as in
+deploy/gunicorn.conf.py, SQLite queue in a temporary folder, production settings with CSRF
+on and the submit rate limit raised), then drives it with one load tool, a threaded HTTP/1.1
+client (http.client, one keep-alive connection and one session cookie per client). Each
+client GETs the form once for its CSRF token, then POSTs the same ~1.5 KB form body (with
+that token) to:
 
 * ``/forms/_bench/noop``: the no-op baseline (BENCH only). Like every POST of the app it
   passes the global CSRF check, then does nothing (no validation, no database);
@@ -30,6 +31,7 @@ import hashlib
 import http.client
 import os
 import re
+import runpy
 import socket
 import sqlite3
 import subprocess
@@ -52,6 +54,8 @@ SECRET = "bench-secret-key-" + "x" * 32
 PEPPER = "bench-pepper-" + "y" * 32
 COOKIE = "cmskit_forms_session"
 TARGET = 0.5
+# Worker class and threads as deployed (the bench sets the workers, bind and logging itself).
+PRODUCTION = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
 
 
 def free_port() -> int:
@@ -170,7 +174,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=4.0, help="per phase and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2, help="gthread threads per worker")
+    parser.add_argument("--threads", type=int, default=PRODUCTION["threads"],
+                        help="threads per worker (default: deploy/gunicorn.conf.py's)")
     parser.add_argument(
         "--redis", metavar="URI", default="",
         help="rate-limit storage, e.g. redis://127.0.0.1:6379/0 (default: memory://)",
@@ -201,7 +206,8 @@ def main() -> int:
         port = free_port()
         server = subprocess.Popen(
             [
-                str(VENV_BIN / "gunicorn"), "--workers", "2", "--worker-class", "gthread",
+                str(VENV_BIN / "gunicorn"), "--workers", "2",
+                "--worker-class", PRODUCTION["worker_class"],
                 "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}",
                 "--env", "SCRIPT_NAME=/forms",
                 "--log-level", "warning", "forms_app:create_app()",
@@ -243,7 +249,8 @@ def main() -> int:
                 if keys:
                     conn.delete(*keys)
 
-        print(f"gunicorn 2 workers (gthread x{args.threads}), {args.clients} clients, "
+        print(f"gunicorn 2 workers ({PRODUCTION['worker_class']} x{args.threads}), "
+              f"{args.clients} clients, "
               f"{args.rounds} x {args.seconds:.0f} s per phase, SQLite queue, "
               f"rate limits in {args.redis or 'memory://'}")
         rates = {}

@@ -19,8 +19,13 @@ bind = os.environ.get("FORMS_BIND", "127.0.0.1:8001")
 # Several workers: the secret key, the pepper and the rate-limit storage (Redis) must be
 # shared by all of them, which is why they come from the environment, never per worker.
 workers = int(os.environ.get("FORMS_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
+# gthread keeps nginx's upstream connections alive (the sync worker closes each one). One
+# thread per worker by default: a request is CPU-bound Python with a short database write,
+# so a second thread in the same process only waits for the GIL; bench/bench_forms.py
+# measured 2 workers x 1 thread at 1.5x the submits/s of 2 x 2, with a lower p99. Raise it
+# (and lower the workers) only for a queue on a remote PostgreSQL with slow round trips.
 worker_class = "gthread"
-threads = int(os.environ.get("FORMS_THREADS", "2"))
+threads = int(os.environ.get("FORMS_THREADS", "1"))
 timeout = int(os.environ.get("FORMS_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

@@ -23,6 +23,7 @@ from .config import DEFAULTS, ConfigError, finish, is_development, load_site_inf
 from .db import is_sqlite
 from .migrations import SchemaError, check_current, migrate
 from .queue import app_engine
+from .sessions import CookieSessionInterface
 
 __all__ = ["ConfigError", "SchemaError", "create_app"]
 
@@ -38,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
         instance_relative_config=True,
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
     )
+    app.session_interface = CookieSessionInterface()
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -84,8 +84,13 @@ def _recent(scope: str, key: str) -> object:
     )
 
 
-# Both counts in one statement (served by ix_failed_scope_key_at).
-_COUNT_BOTH = select(_recent("client", "client_key"), _recent("id", "id_key"))
+# Both counts as columns (served by ix_failed_scope_key_at); bind parameters from
+# `DatabaseAttempts.window_params`. The support-ID lookup of a submit adds them to its row.
+RECENT_COUNTS = (
+    _recent("client", "client_key").label("failed_by_client"),
+    _recent("id", "id_key").label("failed_by_id"),
+)
+_COUNT_BOTH = select(*RECENT_COUNTS)
 
 
 class DatabaseAttempts:
@@ -98,11 +103,17 @@ class DatabaseAttempts:
         self._limits = {"client": per_client, "id": per_id}
         self._window = dt.timedelta(seconds=window)
 
-    def _counts(self, conn: Connection, client: str, id_key: str) -> tuple[int, int]:
+    def window_params(self, client: str, id_key: str) -> dict[str, Any]:
+        """Bind parameters of `RECENT_COUNTS` for this client and ID."""
         since = dt.datetime.now(dt.UTC) - self._window
-        row = conn.execute(
-            _COUNT_BOTH, {"client_key": client, "id_key": id_key, "since": since}
-        ).one()
+        return {"client_key": client, "id_key": id_key, "since": since}
+
+    def over_limit(self, by_client: int, by_id: int) -> bool:
+        """True when either count of `RECENT_COUNTS` has reached its limit."""
+        return by_client >= self._limits["client"] or by_id >= self._limits["id"]
+
+    def _counts(self, conn: Connection, client: str, id_key: str) -> tuple[int, int]:
+        row = conn.execute(_COUNT_BOTH, self.window_params(client, id_key)).one()
         return row[0], row[1]
 
     def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
@@ -111,7 +122,7 @@ class DatabaseAttempts:
                 by_client, by_id = self._counts(own, client, id_key)
         else:
             by_client, by_id = self._counts(conn, client, id_key)
-        return by_client >= self._limits["client"] or by_id >= self._limits["id"]
+        return self.over_limit(by_client, by_id)
 
     def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
         if conn is None:
@@ -299,6 +310,10 @@ class _LazyDatabaseAttempts:
         self._options = options
         self._made: dict[int, DatabaseAttempts] = {}
 
+    def in_database(self) -> DatabaseAttempts:
+        """The counter of this process's queue engine."""
+        return self._real()
+
     def _real(self) -> DatabaseAttempts:
         from .queue import app_engine
 
@@ -334,3 +349,9 @@ def shared_strategy(app: Flask | None = None) -> RateLimiter:
 
 def attempts(app: Flask | None = None) -> FailedAttempts:
     return (app or current_app).extensions[ATTEMPTS_KEY]
+
+
+def queue_counter(app: Flask | None = None) -> DatabaseAttempts | None:
+    """The counter in the queue database (None when the counts live in Redis)."""
+    counter = attempts(app)
+    return counter.in_database() if isinstance(counter, _LazyDatabaseAttempts) else None

@@ -18,9 +18,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
+from .attempts import RECENT_COUNTS, DatabaseAttempts
 from .db import read_tx, write_tx
 from .schema import support_ids
 from .timeutil import utcnow
@@ -68,12 +70,36 @@ _SELECT_BY_HASH = select(
 ).where(support_ids.c.id_hash == bindparam("id_hash"))
 
 
-def find_valid(conn: Connection, id_hash_hex: str, today: dt.date) -> SupportId | None:
-    """The ID with this hash if it exists, is not revoked and has not expired."""
-    row = conn.execute(_SELECT_BY_HASH, {"id_hash": id_hash_hex}).first()
+# The same row with the client's and the ID's recent failed attempts (one statement a submit).
+_SELECT_BY_HASH_COUNTED = _SELECT_BY_HASH.add_columns(*RECENT_COUNTS)
+
+
+def _valid(row: Row[Any] | None, today: dt.date) -> SupportId | None:
     if row is None or row.revoked_at is not None or row.expires_on < today:
         return None
     return SupportId(row.id_hash, row.holder_kind, row.product, row.expires_on)
+
+
+def find_valid(conn: Connection, id_hash_hex: str, today: dt.date) -> SupportId | None:
+    """The ID with this hash if it exists, is not revoked and has not expired."""
+    return _valid(conn.execute(_SELECT_BY_HASH, {"id_hash": id_hash_hex}).first(), today)
+
+
+def find_valid_counted(
+    conn: Connection, id_hash_hex: str, today: dt.date, counter: DatabaseAttempts, client: str
+) -> tuple[SupportId | None, bool]:
+    """(valid ID or None, blocked): `find_valid` and `counter.blocked` in one statement.
+
+    When the hash is unknown the row is missing, so the counts are read on their own (a
+    second statement, only on that failure path). A blocked client or ID gets no ID back.
+    """
+    params = {"id_hash": id_hash_hex, **counter.window_params(client, id_hash_hex)}
+    row = conn.execute(_SELECT_BY_HASH_COUNTED, params).first()
+    if row is None:
+        return None, counter.blocked(client=client, id_key=id_hash_hex, conn=conn)
+    if counter.over_limit(row.failed_by_client, row.failed_by_id):
+        return None, True
+    return _valid(row, today), False
 
 
 @dataclass(slots=True)

@@ -135,15 +135,22 @@ def _check_support_id(
     Returns (valid ID, status). A wrong ID is counted through the same transaction.
     """
     normalized, digest, client = keys
-    counter = attempts.attempts()
-    if counter.in_queue_database and counter.blocked(client=client, id_key=digest, conn=conn):
-        form.support_id.errors = [BLOCKED]
-        return None, 429
+    today = local_today(local_zone(current_app.config))
+    valid_shape = support_ids.is_valid_shape(normalized)
+    in_queue = attempts.queue_counter()
     found = None
-    if support_ids.is_valid_shape(normalized):
-        found = support_ids.find_valid(conn, digest, local_today(local_zone(current_app.config)))
+    if in_queue is not None:  # the counts come with the ID's row
+        if valid_shape:
+            found, blocked = support_ids.find_valid_counted(conn, digest, today, in_queue, client)
+        else:
+            blocked = in_queue.blocked(client=client, id_key=digest, conn=conn)
+        if blocked:
+            form.support_id.errors = [BLOCKED]
+            return None, 429
+    elif valid_shape:  # Redis counts were checked before the transaction
+        found = support_ids.find_valid(conn, digest, today)
     if found is None:
-        counter.record(client=client, id_key=digest, conn=conn)
+        attempts.attempts().record(client=client, id_key=digest, conn=conn)
         form.support_id.errors = [WRONG_ID]
         return None, 400
     return found, 200
@@ -210,7 +217,8 @@ def _handle(page: FormPage) -> tuple[str, int] | Response:
     if receipt is None:
         return _render_form(page, form, status=max(status, 400))
     session["receipt"] = receipt
-    return redirect(url_for("public.thanks"), code=303)
+    # A bare 303: browsers follow it without showing a body, so none is built or sent.
+    return Response(status=303, headers={"Location": url_for("public.thanks")})
 
 
 @bp.get("/")
@@ -343,10 +351,12 @@ def init_app(app: Flask) -> None:
     """Register the public blueprint, its rate limits and the Japanese error pages."""
     app.register_blueprint(bp)
     limiter = attempts.limiter(app)
-    for endpoint in PAGE_BY_ENDPOINT:
-        app.view_functions[endpoint] = limiter.shared_limit(
-            lambda: current_app.config["SUBMIT_RATE_LIMIT"], scope="submit", methods=["POST"]
-        )(app.view_functions[endpoint])
+    # One budget for both forms' POSTs (the blueprint's only POST routes). As a blueprint
+    # limit it is checked once, by Flask-Limiter's before-request hook; decorating the two
+    # views would run that hook (which finds nothing) and then a second check in the view.
+    limiter.shared_limit(
+        lambda: current_app.config["SUBMIT_RATE_LIMIT"], scope="submit", methods=["POST"]
+    )(bp)
     app.view_functions["public.status"] = limiter.limit(
         lambda: current_app.config["STATUS_RATE_LIMIT"]
     )(app.view_functions["public.status"])

@@ -4,11 +4,14 @@
   own memory storage, without starting a thread on hits, and frees expired keys.
 * The SQLite write gate lets one writer in at a time, across processes.
 * `queue.submit_checked` stores nothing when its check refuses, but keeps what the check wrote.
+* The session cookie is signed but not compressed, and older compressed cookies still load.
+* Form fields copied from per-process prototypes carry no state from one form to the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import multiprocessing
 import threading
@@ -16,16 +19,24 @@ import time
 from pathlib import Path
 
 import pytest
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSessionInterface
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from sqlalchemy import Connection, func, select
 
 from forms_app import queue
 from forms_app.attempts import LocalMemoryStorage, limiter
+from forms_app.config import DEFAULTS
 from forms_app.db import _write_gate, dispose_all, get_engine, write_tx
+from forms_app.forms import DocsRequestForm, FeedbackForm
 from forms_app.migrations import migrate
 from forms_app.schema import failed_attempts, requests
 from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
+
+SESSION_COOKIE = DEFAULTS["SESSION_COOKIE_NAME"]
 
 
 def test_memory_uri_uses_the_local_storage(tmp_path: Path) -> None:
@@ -152,3 +163,84 @@ def test_wrong_id_with_other_field_errors_is_counted_and_shown(tmp_path: Path) -
     assert client.post("/feedback/", data=bad).status_code == 400
     assert client.post("/feedback/", data=feedback_data("CK-FAST-0001")).status_code == 429
 
+
+# ---------------------------------------------------------------- session cookie
+
+
+def _session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie(SESSION_COOKIE, path="/forms") or client.get_cookie(SESSION_COOKIE)
+    assert cookie is not None, "no session cookie was set"
+    return cookie.value
+
+
+def test_submit_answers_a_bare_303_and_an_uncompressed_signed_session(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    add_support_id(engine_of(app), "CK-FAST-0002")
+    client = app.test_client()
+    response = client.post("/feedback/", data=feedback_data("CK-FAST-0002"))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/thanks/")
+    assert response.get_data() == b""
+    value = _session_cookie(client)
+    assert not value.startswith(".")  # itsdangerous marks zlib payloads with a dot
+    reader = URLSafeTimedSerializer(
+        app.secret_key,
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+    receipt = reader.loads(value)["receipt"]
+    with engine_of(app).connect() as conn:
+        stored = conn.execute(select(requests.c.receipt)).scalars().all()
+    assert stored == [receipt]
+    page = client.get("/thanks/").get_data(as_text=True)
+    assert receipt in page
+
+
+def test_compressed_and_forged_session_cookies(tmp_path: Path) -> None:
+    """Cookies that Flask's stock interface wrote (zlib) still load; forged ones do not."""
+    app = make_app(tmp_path)
+    stock = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert stock is not None
+    payload = {"receipt": "K7QM-3XAD-9PRT", "padding": "x" * 200}  # long enough to compress
+    compressed = stock.dumps(payload)
+    assert compressed.startswith(".")
+    client = app.test_client()
+    client.set_cookie(SESSION_COOKIE, compressed, path="/forms")
+    assert "K7QM-3XAD-9PRT" in client.get("/thanks/").get_data(as_text=True)
+    forged = client.application.test_client()
+    forged.set_cookie(SESSION_COOKIE, compressed[:-2] + "xx", path="/forms")
+    response = forged.get("/thanks/")
+    assert response.status_code == 302  # no receipt in a session that does not verify
+
+
+# ---------------------------------------------------------------- form field prototypes
+
+
+def test_forms_built_in_a_row_share_no_state(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    bad = feedback_data("CK-FAST-0003", title="", kind="problem", steps="")
+    good = feedback_data("CK-FAST-0003", title="二つ目の件名")
+    with app.test_request_context("/feedback/", method="POST", data=bad):
+        first = FeedbackForm()
+        first.set_products([("cloud", "CMSKITクラウド")])
+        assert not first.validate()
+        first_errors = {name: list(field.errors) for name, field in first._fields.items()}
+    with app.test_request_context("/feedback/", method="POST", data=good):
+        second = FeedbackForm()
+        second.set_products(app.config["SITE"].products)
+        assert second.validate(), {f.name: f.errors for f in second if f.errors}
+        assert second.title.data == "二つ目の件名"
+        assert all(not field.errors for field in second)
+        assert second.title._form is second and second.title.meta is second.meta
+        assert len(second.product.choices) == len(app.config["SITE"].products) + 1
+    # The first form kept its own data, errors and choices.
+    assert first.title.data == "" and first.title.errors == first_errors["title"]
+    assert first_errors["title"] and first_errors["steps"]
+    assert [c.value for c in first.product.choices] == ["", "cloud"]
+    assert first.title is not second.title and first.title.flags is second.title.flags
+    assert str(first.title.label) == str(second.title.label)
+    with app.test_request_context("/docs-request/", method="GET"):
+        docs = DocsRequestForm()
+        assert docs.support_id is not first.support_id
+        assert docs.support_id._form is docs and docs.support_id.data is None
