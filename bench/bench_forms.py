@@ -234,10 +234,15 @@ def main() -> int:
                 ("/forms/feedback/", cookies),
             ):
                 run_phase(clients, path, 1.0, Phase("warm-up"), cookie_list, server.pid)
+            per_round: list[float] = []  # each round's submit / no-op ratio (shows the spread)
             for _ in range(args.rounds):
+                before = (len(noop.latencies), noop.elapsed, len(submit.latencies), submit.elapsed)
                 run_phase(clients, "/forms/_bench/noop", args.seconds, noop, None, server.pid)
                 run_phase(clients, "/forms/_bench/noop-bare", args.seconds, bare, None, server.pid)
                 run_phase(clients, "/forms/feedback/", args.seconds, submit, cookies, server.pid)
+                noop_rate = (len(noop.latencies) - before[0]) / (noop.elapsed - before[1])
+                submit_rate = (len(submit.latencies) - before[2]) / (submit.elapsed - before[3])
+                per_round.append(submit_rate / noop_rate)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -265,6 +270,7 @@ def main() -> int:
         verdict = "PASS" if ratio >= TARGET else "FAIL"
         print(f"  ratio full submit / no-op POST (both CSRF-checked): {ratio:.2f}  "
               f"target >= {TARGET}: {verdict}")
+        print("  ratio per round: " + ", ".join(f"{r:.2f}" for r in per_round))
         print(f"  (full submit / bare no-op without CSRF: "
               f"{rates['full submit'] / rates['bare no-op']:.2f}, for comparison)")
         cpu = {p.name: p.server_cpu / max(len(p.latencies), 1) for p in (noop, bare, submit)}

@@ -138,6 +138,21 @@ def test_concurrent_submissions_from_four_processes(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- PostgreSQL
 
 
+def test_fields_are_stored_as_readable_utf8_json(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    engine = engine_of(app)
+    add_support_id(engine, "CK-JSON-0001")
+    response = app.test_client().post("/feedback/", data=feedback_data("CK-JSON-0001"))
+    assert response.status_code == 303
+    with engine.begin() as conn:
+        raw = conn.execute(text("SELECT fields FROM requests")).scalar_one()
+        assert "記事の一覧で並び順が保存されない" in raw and "\\u" not in raw
+        # A row an earlier version wrote with \uXXXX escapes reads back the same.
+        escaped = raw.replace("記事", "\\u8a18\\u4e8b")
+        conn.execute(text("UPDATE requests SET fields = :f"), {"f": escaped})
+        assert conn.execute(select(requests.c.fields)).scalar_one()["title"].startswith("記事")
+
+
 def test_whole_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     app = make_app(tmp_path, DATABASE_URL=pg_url)
     engine = engine_of(app)
