@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, select
 
 from .db import read_tx, write_tx
 from .schema import failed_attempts
+from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class DatabaseAttempts:
 
     def window_params(self, client: str, id_key: str) -> dict[str, Any]:
         """Bind parameters of `RECENT_COUNTS` for this client and ID."""
-        since = dt.datetime.now(dt.UTC) - self._window
+        since = utcnow() - self._window
         return {"client_key": client, "id_key": id_key, "since": since}
 
     def over_limit(self, by_client: int, by_id: int) -> bool:
@@ -132,7 +133,7 @@ class DatabaseAttempts:
             self._record(conn, client, id_key)
 
     def _record(self, conn: Connection, client: str, id_key: str) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         conn.execute(delete(failed_attempts).where(failed_attempts.c.at <= now - self._window))
         conn.execute(
             failed_attempts.insert(),

@@ -38,7 +38,7 @@ from forms_app.timeutil import utcnow
 from forms_app.triage import CLOSED_STATUSES, check_actor, record
 
 PURGED_TITLE = "(保存期間経過のため削除)"
-PURGED_COMMENT = "(保存期間経過のため削除)"
+PURGED_COMMENT = PURGED_TITLE  # the same marker, so readers see one wording
 ERASED = "[削除済み]"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 PURGEABLE_STATUSES: frozenset[str] = CLOSED_STATUSES | {"accepted"}

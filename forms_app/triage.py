@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cmskb.content.fields import ID_RE
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from forms_app.db import read_tx, write_tx
@@ -39,7 +40,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 CLOSED_STATUSES: frozenset[str] = frozenset({"declined", "duplicate", "published"})
 
-FAQ_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A published FAQ must name an entry id the content layer accepts (one rule, one place).
+FAQ_ID_RE = ID_RE
 ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MAX_COMMENT = 2000
 MAX_PER_PAGE = 200
