@@ -51,11 +51,11 @@ class AttemptsUnavailable(RuntimeError):
 
 
 class FailedAttempts(Protocol):
-    """Counts failed support-ID attempts per client and per ID in a sliding window."""
+    """Counts failed support-ID attempts per client and per ID in a sliding window.
 
-    #: True when the counts live in the queue database, so a submit checks and records them
-    #: inside its own transaction; False (Redis) when they are better checked before it.
-    in_queue_database: bool
+    When the counts live in the queue database (`queue_counter` is not None) a submit checks
+    and records them inside its own transaction; Redis counts are checked before it.
+    """
 
     def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
         """True when the client or the ID has reached its limit.
@@ -96,8 +96,6 @@ _COUNT_BOTH = select(*RECENT_COUNTS)
 
 class DatabaseAttempts:
     """Failed attempts in the queue database: shared by every worker on the same file."""
-
-    in_queue_database = True
 
     def __init__(self, engine: Engine, *, per_client: int, per_id: int, window: int) -> None:
         self._engine = engine
@@ -146,8 +144,6 @@ class DatabaseAttempts:
 
 class RedisAttempts:
     """Failed attempts in Redis with a moving window (the `limits` library)."""
-
-    in_queue_database = False
 
     def __init__(
         self,
@@ -304,16 +300,10 @@ def init_app(app: Flask) -> None:
 class _LazyDatabaseAttempts:
     """DatabaseAttempts whose engine is looked up per call (opened after any fork)."""
 
-    in_queue_database = True
-
     def __init__(self, app: Flask, options: dict[str, int]) -> None:
         self._app = app
         self._options = options
         self._made: dict[int, DatabaseAttempts] = {}
-
-    def in_database(self) -> DatabaseAttempts:
-        """The counter of this process's queue engine."""
-        return self._real()
 
     def _real(self) -> DatabaseAttempts:
         from .queue import app_engine
@@ -355,4 +345,4 @@ def attempts(app: Flask | None = None) -> FailedAttempts:
 def queue_counter(app: Flask | None = None) -> DatabaseAttempts | None:
     """The counter in the queue database (None when the counts live in Redis)."""
     counter = attempts(app)
-    return counter.in_database() if isinstance(counter, _LazyDatabaseAttempts) else None
+    return counter._real() if isinstance(counter, _LazyDatabaseAttempts) else None

@@ -110,7 +110,6 @@ def _render_form(
     errors = [
         (field.id, field.label.text, error)
         for field in form
-        if field.type not in ("CSRFTokenField",)
         for error in field.errors
     ]
     return render_template(page.template, form=form, errors=errors, message=message), status
@@ -128,16 +127,20 @@ def _id_keys(form: RequestForm) -> tuple[str, str, str] | None:
 
 
 def _check_support_id(
-    form: RequestForm, keys: tuple[str, str, str], conn: Connection
+    form: RequestForm,
+    keys: tuple[str, str, str],
+    conn: Connection,
+    counter: attempts.FailedAttempts,
+    in_queue: attempts.DatabaseAttempts | None,
 ) -> tuple[support_ids.SupportId | None, int]:
     """Look the typed ID up in the submit's transaction; put the error beside the field.
 
     Returns (valid ID, status). A wrong ID is counted through the same transaction.
+    `in_queue`: the counter when the counts live in the queue database, else None.
     """
     normalized, digest, client = keys
     today = local_today(local_zone(current_app.config))
     valid_shape = support_ids.is_valid_shape(normalized)
-    in_queue = attempts.queue_counter()
     found = None
     if in_queue is not None:  # the counts come with the ID's row
         if valid_shape:
@@ -150,7 +153,7 @@ def _check_support_id(
     elif valid_shape:  # Redis counts were checked before the transaction
         found = support_ids.find_valid(conn, digest, today)
     if found is None:
-        attempts.attempts().record(client=client, id_key=digest, conn=conn)
+        counter.record(client=client, id_key=digest, conn=conn)
         form.support_id.errors = [WRONG_ID]
         return None, 400
     return found, 200
@@ -202,11 +205,12 @@ def _handle(page: FormPage) -> tuple[str, int] | Response:
     def prepare(conn: Connection) -> queue.Submission | None:
         # The ID is checked even when other fields are wrong, so its error shows too.
         nonlocal status
-        found, status = _check_support_id(form, keys, conn)
+        found, status = _check_support_id(form, keys, conn, counter, in_queue)
         return _submission(page, form, found) if fields_ok and found is not None else None
 
     try:
-        if not counter.in_queue_database and counter.blocked(client=keys[2], id_key=keys[1]):
+        in_queue = attempts.queue_counter()
+        if in_queue is None and counter.blocked(client=keys[2], id_key=keys[1]):
             form.support_id.errors = [BLOCKED]
             return _render_form(page, form, status=429)
         # One write transaction: failed-attempt check, ID lookup, insert (or failure count).
