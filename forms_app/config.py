@@ -176,17 +176,17 @@ class SiteInfo:
 
 @lru_cache(maxsize=8)
 def load_site_info(content_dir: str) -> SiteInfo:
-    """Site name and products, through the content loader when it works, else site.yml."""
+    """Site name and products from site.yml, validated by the content loader when it works."""
     root = Path(content_dir)
     try:
-        from cmskb.content.loader import load_content
+        from cmskb.content.loader import load_site
 
-        site = load_content(root).site
+        site = load_site(root)
         return SiteInfo(site.name, tuple((p.id, p.name) for p in site.products))
     except ImportError:
         pass
-    except Exception as exc:  # content errors elsewhere must not take the forms down
-        log.warning("content loader failed (%s); reading site.yml directly", exc)
+    except Exception as exc:  # a content error must not take the forms down
+        log.warning("content loader failed on site.yml (%s); reading it directly", exc)
     return _read_site_yml(root / "site.yml")
 
 

@@ -6,17 +6,14 @@ Other subcommands are added with ``main.add_command(...)`` at the end of this mo
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from cmskb.content.loader import load_content
+from cmskb.cli_common import CONTENT_DIR, echo_problems, load_or_exit
 from cmskb.content.model import Content
-from cmskb.content.problems import ContentError, Problem
+from cmskb.content.problems import Problem
 from cmskb.finder.cli import finder
-
-CONTENT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 @click.group()
@@ -42,9 +39,13 @@ def _prefix(content_dir: Path) -> str:
     return content_dir.as_posix().rstrip("/") or "."
 
 
-def _print_problems(problems: list[Problem], prefix: str) -> None:
-    for problem in problems:
-        click.echo(problem.format(prefix))
+def _print_problems(problems: list[Problem], prefix: str, output_format: str = "text") -> None:
+    """Report a failed check: one line per problem and the NG line, or the JSON document."""
+    if output_format == "json":
+        data = [_problem_json(p, prefix) for p in problems]
+        click.echo(json.dumps({"ok": False, "problems": data}, ensure_ascii=False, indent=2))
+        return
+    echo_problems(problems, prefix)
     click.echo(failed_line(len(problems)))
 
 
@@ -75,17 +76,9 @@ def check(content_dir: Path, output_format: str) -> None:
     Exit status 0 when the content is valid, 1 when it has problems.
     """
     prefix = _prefix(content_dir)
-    try:
-        content = load_content(content_dir)
-    except ContentError as exc:
-        if output_format == "json":
-            problems = [_problem_json(p, prefix) for p in exc.problems]
-            click.echo(
-                json.dumps({"ok": False, "problems": problems}, ensure_ascii=False, indent=2)
-            )
-        else:
-            _print_problems(exc.problems, prefix)
-        sys.exit(1)
+    content = load_or_exit(
+        content_dir, lambda problems: _print_problems(problems, prefix, output_format)
+    )
     if output_format == "json":
         data = {
             "ok": True,
@@ -115,11 +108,9 @@ def export(content_dir: Path, out_dir: Path, force: bool) -> None:
     """
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise click.ClickException(f"{out_dir} is not empty; use --force to write into it anyway")
-    try:
-        content = load_content(content_dir)
-    except ContentError as exc:
-        _print_problems(exc.problems, _prefix(content_dir))
-        sys.exit(1)
+    content = load_or_exit(
+        content_dir, lambda problems: _print_problems(problems, _prefix(content_dir))
+    )
     # lazy: only export renders
     from cmskb.content.render import UnsafePathError, write_pages
     from cmskb.site_files import SiteFilesError, generate

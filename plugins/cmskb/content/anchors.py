@@ -16,6 +16,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
+# Site paths of the generated pages that are not one per question, category or news item,
+# and of the news feed (the renderer derives its source paths from these).
+HOME_PAGE = "/"
+FAQ_INDEX_PAGE = "/faq/"
+NEWS_INDEX_PAGE = "/news/"
+PLANS_PAGE = "/plans/"
+GUIDE_PAGE = "/plans/guide/"
+TICKETS_PAGE = "/plans/tickets/"
+SUPPORT_PAGE = "/support/"
+FEED_FILE = "/feed.xml"
+
 # Ids of the fixed headings of each generated page (see the templates).
 HOME_ANCHORS = frozenset({"top", "news", "faq", "forms", "forum", "paid-support"})
 FAQ_INDEX_ANCHORS = frozenset({"faq"})
@@ -51,7 +62,7 @@ RESERVED_CASE_IDS = frozenset({GUIDE_ANCHOR})
 # Pages whose anchors the content layer cannot know (hand-written pages in docs/).
 OPEN_PAGES = frozenset({"/editors/"})
 # Files of the site that are not pages but may be linked to.
-SITE_FILES = frozenset({"/feed.xml"})
+SITE_FILES = frozenset({FEED_FILE})
 
 
 def plan_anchor(code: str) -> str:
@@ -65,8 +76,11 @@ _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.S | re.M)
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*$", re.M)
 _ATTR_LIST = re.compile(r"\s*\{:?\s*([^}]*)\}\s*$")
 _CLOSING_HASHES = re.compile(r"\s+#+\s*$")
-_INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MARKS = re.compile(r"[*_`]+|<[^>]+>")
+# Also used by the renderer's plain text.
+INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+EMPHASIS = re.compile(r"[*_`]+")
+HTML_TAG = re.compile(r"<[^>]+>")
+_MARKS = re.compile(f"{EMPHASIS.pattern}|{HTML_TAG.pattern}")
 
 
 @cache
@@ -109,7 +123,7 @@ def headings(markdown: str, taken: Iterable[str]) -> list[Heading]:
         if explicit:
             found.append((explicit.group(1), True, line))
         else:
-            plain = _MARKS.sub("", _INLINE_LINK.sub(r"\1", title))
+            plain = _MARKS.sub("", INLINE_LINK.sub(r"\1", title))
             found.append((plain, False, line))
     used = set(taken) | {value for value, explicit, _ in found if explicit}
     result: list[Heading] = []
@@ -170,19 +184,19 @@ def fixed_pages(
 ) -> SiteMap:
     """Every generated page except question and news item pages, with its anchors."""
     site = SiteMap()
-    site.add("/", HOME_ANCHORS)
-    site.add("/faq/", FAQ_INDEX_ANCHORS)
+    site.add(HOME_PAGE, HOME_ANCHORS)
+    site.add(FAQ_INDEX_PAGE, FAQ_INDEX_ANCHORS)
     for category_id in category_ids:
         site.add(category_path(category_id), {category_id})
-    site.add("/news/", {NEWS_INDEX_ANCHOR, *news_ids})
+    site.add(NEWS_INDEX_PAGE, {NEWS_INDEX_ANCHOR, *news_ids})
     plans = set(PLANS_ANCHORS) | {plan_anchor(code) for code in plan_codes}
     if plan_notes:
         plans.add(PLANS_NOTES_ANCHOR)
-    site.add("/plans/", plans)
-    site.add("/plans/guide/", {GUIDE_ANCHOR, *case_ids})
+    site.add(PLANS_PAGE, plans)
+    site.add(GUIDE_PAGE, {GUIDE_ANCHOR, *case_ids})
     tickets = set(TICKETS_ANCHORS) | ({TICKETS_NOTES_ANCHOR} if ticket_notes else set())
-    site.add("/plans/tickets/", tickets)
-    site.add("/support/", SUPPORT_ANCHORS)
+    site.add(TICKETS_PAGE, tickets)
+    site.add(SUPPORT_PAGE, SUPPORT_ANCHORS)
     for path in OPEN_PAGES:
         site.add(path)
     return site

@@ -11,13 +11,14 @@ import difflib
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 import yaml
 
 from .fields import FieldReader, line_of
-from .model import Category, Content, NewsItem, Question, newest_first
+from .model import Category, Content, NewsItem, Question, SiteSettings, newest_first
 from .problems import ContentError, Problem
 from .readers import (
     Ref,
@@ -45,7 +46,7 @@ TOP_LEVEL_FILES = (
 )
 CATEGORIES_FILE = "faq/categories.yml"
 
-__all__ = ["ContentError", "Problem", "load_content"]
+__all__ = ["ContentError", "Problem", "load_content", "load_site"]
 
 
 class _Run:
@@ -109,6 +110,25 @@ def _yaml_files(run: _Run, folder: Path, rel_folder: str) -> list[Path]:
                 f"{path.stem}.yml に名前を変えてください。",
             )
     return files
+
+
+def _read_files(
+    run: _Run,
+    folder: Path,
+    rel_folder: str,
+    read: Callable[..., tuple[T | None, Refs]],
+) -> Iterator[tuple[str, str, T | None, Refs]]:
+    """(file, stem, item, refs) per `.yml` file of a folder; `read(reader, node, stem=stem)`.
+
+    The item is None (and the refs empty) when the file could not be read.
+    """
+    for path in _yaml_files(run, folder, rel_folder):
+        rel = f"{rel_folder}/{path.name}"
+        node = read_yaml(path, rel, run.problems)
+        item, refs = (
+            read(run.reader(rel), node, stem=path.stem) if node is not None else (None, Refs())
+        )
+        yield rel, path.stem, item, refs
 
 
 def _check_unknown_top_level(run: _Run) -> None:
@@ -188,18 +208,12 @@ def _load_faq(
                     "フォルダを移してください。",
                 )
             tally = counts.setdefault(folder.name, [0, 0, 0])
-            for path in _yaml_files(run, folder, rel_folder):
-                rel = f"{rel_folder}/{path.name}"
-                node = read_yaml(path, rel, run.problems)
-                question, refs = (
-                    read_question(run.reader(rel), node, category=folder.name, stem=path.stem)
-                    if node is not None
-                    else (None, Refs())
-                )
-                if question is None or question.id != path.stem:
+            read = partial(read_question, category=folder.name)
+            for rel, stem, question, refs in _read_files(run, folder, rel_folder, read):
+                if question is None or question.id != stem:
                     # Other files may name it by its file name: their references to it
                     # are not reported again (this file's own problem is).
-                    failed.add(path.stem)
+                    failed.add(stem)
                     tally[2] += 1
                 if question is None:
                     continue
@@ -304,16 +318,9 @@ def _load_news(run: _Run) -> tuple[list[tuple[str, Refs, NewsItem]], set[str]]:
     news: list[tuple[str, Refs, NewsItem]] = []
     failed: set[str] = set()
     id_refs: list[tuple[str, Ref]] = []
-    for path in _yaml_files(run, folder, "news"):
-        rel = f"news/{path.name}"
-        node = read_yaml(path, rel, run.problems)
-        item, refs = (
-            read_news(run.reader(rel), node, stem=path.stem)
-            if node is not None
-            else (None, Refs())
-        )
-        if item is None or item.id != path.stem:
-            failed.add(path.stem)
+    for rel, stem, item, refs in _read_files(run, folder, "news", read_news):
+        if item is None or item.id != stem:
+            failed.add(stem)
         if item is not None:
             news.append((rel, refs, item))
             id_refs.extend((rel, ref) for ref in refs.ids)
@@ -356,8 +363,18 @@ def load_content(root: Path) -> Content:
         return _load(Path(root))
 
 
-def _load(root: Path) -> Content:
-    run = _Run(root)
+def load_site(root: Path) -> SiteSettings:
+    """Read and validate only `root`/site.yml; raise ContentError listing its problems."""
+    run = _start(Path(root))
+    site = run.read("site.yml", read_site)
+    if run.problems:
+        raise ContentError(run.problems)
+    assert site is not None  # guaranteed when no problems
+    return site
+
+
+def _start(root: Path) -> _Run:
+    """A new run over `root`; ContentError when there is no such folder."""
     if not root.is_dir():
         raise ContentError(
             [
@@ -370,6 +387,11 @@ def _load(root: Path) -> Content:
                 )
             ]
         )
+    return _Run(root)
+
+
+def _load(root: Path) -> Content:
+    run = _start(root)
     _check_unknown_top_level(run)
     site = run.read("site.yml", read_site)
     plans_read = run.read("plans.yml", read_plans)

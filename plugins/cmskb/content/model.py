@@ -70,11 +70,15 @@ class Rounding(StrEnum):
 
     @property
     def decimal_mode(self) -> str:
-        return {
-            Rounding.FLOOR: ROUND_FLOOR,
-            Rounding.HALF_UP: ROUND_HALF_UP,
-            Rounding.CEIL: ROUND_CEILING,
-        }[self]
+        """The `decimal` rounding mode of this rule."""
+        return _DECIMAL_MODES[self]
+
+
+_DECIMAL_MODES: dict[Rounding, str] = {
+    Rounding.FLOOR: ROUND_FLOOR,
+    Rounding.HALF_UP: ROUND_HALF_UP,
+    Rounding.CEIL: ROUND_CEILING,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,4 +271,4 @@ class Content:
         return tuple(q for q in self.questions if not q.draft)
 
     def questions_in(self, category_id: str) -> tuple[Question, ...]:
-        return tuple(q for q in self.published_questions if q.category == category_id)
+        return tuple(q for q in self.questions if not q.draft and q.category == category_id)

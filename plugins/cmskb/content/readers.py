@@ -172,7 +172,7 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
     if keys is None:
         return None
     products: list[Product] = []
-    id_refs: list[Ref] = []
+    refs = Refs()
     for i, item in enumerate(reader.sequence(keys.get("products"), "products", min_items=1) or []):
         path = index("products", i)
         fields = reader.mapping(
@@ -181,9 +181,7 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
         if fields is None:
             continue
         product_id = reader.ident(fields.get("id"), join(path, "id"))
-        ref = _ref(product_id, fields.get("id"), join(path, "id"))
-        if ref:
-            id_refs.append(ref)
+        refs.add_id(product_id, fields.get("id"), join(path, "id"))
         flag = fields.get("minor_version_ups_without_contract")
         products.append(
             _build(
@@ -196,7 +194,7 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
                 ),
             )
         )
-    _unique(reader, id_refs, "製品 ID")
+    _unique(reader, refs.ids, "製品 ID")
     forms = FormLinks()
     forms_keys = reader.mapping(
         keys.get("forms"), "forms", optional=("base", "feedback", "docs_request", "status")

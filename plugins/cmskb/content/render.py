@@ -20,27 +20,44 @@ from pathlib import Path, PurePosixPath
 
 import jinja2
 
-from .anchors import category_path, news_path, plan_anchor, question_path
+from .anchors import (
+    EMPHASIS,
+    FAQ_INDEX_PAGE,
+    FEED_FILE,
+    GUIDE_PAGE,
+    HOME_PAGE,
+    HTML_TAG,
+    INLINE_LINK,
+    NEWS_INDEX_PAGE,
+    PLANS_PAGE,
+    SUPPORT_PAGE,
+    TICKETS_PAGE,
+    category_path,
+    news_path,
+    plan_anchor,
+    question_path,
+)
 from .model import Category, Content, NewsItem, PlanKind, Question, newest_first
 from .money import per_ticket, percent, yen
-
-HOME_URI = "index.md"
-FAQ_INDEX_URI = "faq/index.md"
-NEWS_INDEX_URI = "news/index.md"
-PLANS_URI = "plans/index.md"
-GUIDE_URI = "plans/guide/index.md"
-TICKETS_URI = "plans/tickets/index.md"
-SUPPORT_URI = "support/index.md"
-FEED_PATH = "feed.xml"
-LATEST_NEWS_ON_HOME = 5
-
-_ANSWER_START = "<!-- kb:answer -->"
-_ANSWER_END = "<!-- /kb:answer -->"
 
 
 def _source_of(site_path: str) -> str:
     """The source path MkDocs serves at `site_path` (``/faq/x/`` → ``faq/x/index.md``)."""
     return site_path.lstrip("/") + "index.md"
+
+
+HOME_URI = _source_of(HOME_PAGE)
+FAQ_INDEX_URI = _source_of(FAQ_INDEX_PAGE)
+NEWS_INDEX_URI = _source_of(NEWS_INDEX_PAGE)
+PLANS_URI = _source_of(PLANS_PAGE)
+GUIDE_URI = _source_of(GUIDE_PAGE)
+TICKETS_URI = _source_of(TICKETS_PAGE)
+SUPPORT_URI = _source_of(SUPPORT_PAGE)
+FEED_PATH = FEED_FILE.lstrip("/")
+LATEST_NEWS_ON_HOME = 5
+
+_ANSWER_START = "<!-- kb:answer -->"
+_ANSWER_END = "<!-- /kb:answer -->"
 
 
 def question_uri(question_id: str) -> str:
@@ -100,22 +117,19 @@ def date_ja(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-_FENCE = re.compile(r"```.*?```", re.S)
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_TAG = re.compile(r"<[^>]+>")
+_FENCE = re.compile(r"```.*?```", re.S)  # any ``` pair (anchors._FENCE: whole lines only)
 _BLOCK_MARK = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s*|>\s?|[-*+]\s+|\d+\.\s+)")
-_EMPHASIS = re.compile(r"[*_`]+")
 
 
 def plain_text(markdown: str) -> str:
     """A plain-text rendering of Markdown for descriptions, the feed and JSON-LD."""
     text = _FENCE.sub(" ", markdown) if "```" in markdown else markdown
     if "](" in text:
-        text = _LINK.sub(lambda m: m.group(1), text)
+        text = INLINE_LINK.sub(lambda m: m.group(1), text)
     if "<" in text:
-        text = _TAG.sub("", text)
+        text = HTML_TAG.sub("", text)
     text = _BLOCK_MARK.sub("", text)
-    text = _EMPHASIS.sub("", text)
+    text = EMPHASIS.sub("", text)
     return one_line(text)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from .anchors import (
+    PLANS_PAGE,
     QUESTION_PAGE_ANCHORS,
     SiteMap,
     fixed_pages,
@@ -21,8 +21,11 @@ from .anchors import (
     question_path,
 )
 from .model import Category, Content, NewsItem, PlanTable, Question, RecommendationCase
+from .money import derivable_amounts
 from .problems import Problem
+from .readers import Refs
 from .texts import (
+    PriceFigures,
     TextRef,
     check_links,
     check_placeholders,
@@ -32,11 +35,6 @@ from .texts import (
 )
 
 PLANS_FILE = "plans.yml"
-PLANS_PAGE = "/plans/"
-
-
-class _HasTexts(Protocol):
-    texts: list[TextRef]
 
 
 @dataclass(slots=True)
@@ -45,8 +43,8 @@ class TextSource:
 
     plans: PlanTable | None
     plan_texts: list[TextRef]
-    questions: Sequence[tuple[str, _HasTexts, Question]]  # (file, refs, question)
-    news: Sequence[tuple[str, _HasTexts, NewsItem]]
+    questions: Sequence[tuple[str, Refs, Question]]  # (file, refs, question)
+    news: Sequence[tuple[str, Refs, NewsItem]]
     categories: Sequence[Category]
     cases: Sequence[RecommendationCase]
     ticket_notes: bool
@@ -64,8 +62,8 @@ class _Text:
     draft: bool = False
 
 
-def _texts(source: TextSource, table: PlanTable | None) -> list[_Text]:
-    """Every Markdown text of `source`; `table` (see `_priced`) expands their prices once."""
+def _texts(source: TextSource, figures: PriceFigures | None) -> list[_Text]:
+    """Every Markdown text of `source`; `figures` (see `_priced`) expand their prices once."""
     found = [(PLANS_FILE, ref, PLANS_PAGE, False) for ref in source.plan_texts]
     for rel, refs, question in source.questions:
         page = question_path(question.id) if question.id else ""
@@ -74,7 +72,7 @@ def _texts(source: TextSource, table: PlanTable | None) -> list[_Text]:
         page = news_path(item.id) if item.id else ""
         found.extend((rel, ref, page, False) for ref in refs.texts)
     return [
-        _Text(rel, ref, _expanded(ref, table), page, draft) for rel, ref, page, draft in found
+        _Text(rel, ref, _expanded(ref, figures), page, draft) for rel, ref, page, draft in found
     ]
 
 
@@ -82,10 +80,12 @@ def check_texts(source: TextSource) -> list[Problem]:
     """Problems of prices and links in every Markdown text of the content."""
     problems: list[Problem] = []
     table = _priced(source.plans)
-    texts = _texts(source, table)
-    if table is not None:
+    figures = PriceFigures.of(table) if table is not None else None
+    texts = _texts(source, figures)
+    if table is not None and figures is not None:
+        allowed = derivable_amounts(table)
         for text in texts:
-            issues = check_placeholders(text.ref, table) + check_yen_figures(text.ref, table)
+            issues = check_placeholders(text.ref, figures) + check_yen_figures(text.ref, allowed)
             for issue in issues:
                 problems.append(
                     Problem(text.file, issue.line, text.ref.field, issue.message, issue.hint)
@@ -114,10 +114,10 @@ def _priced(table: PlanTable | None) -> PlanTable | None:
     return table
 
 
-def _expanded(ref: TextRef, table: PlanTable | None) -> TextRef:
-    if table is None:
+def _expanded(ref: TextRef, figures: PriceFigures | None) -> TextRef:
+    if figures is None:
         return ref
-    return dataclasses.replace(ref, text=expand_prices(ref.text, table))
+    return dataclasses.replace(ref, text=expand_prices(ref.text, figures))
 
 
 def _site_map(source: TextSource, texts: list[_Text], problems: list[Problem]) -> SiteMap:
@@ -168,23 +168,19 @@ def expand_content(
     table: PlanTable, questions: Iterable[Question], news: Iterable[NewsItem]
 ) -> tuple[PlanTable, list[Question], list[NewsItem]]:
     """The content with every price placeholder replaced by its figure."""
+    figures = PriceFigures.of(table)
     plans = tuple(
-        dataclasses.replace(plan, description=expand_prices(plan.description, table))
+        dataclasses.replace(plan, description=expand_prices(plan.description, figures))
         for plan in table.plans
     )
     expanded_table = dataclasses.replace(
-        table, plans=plans, notes=tuple(expand_prices(note, table) for note in table.notes)
+        table, plans=plans, notes=tuple(expand_prices(note, figures) for note in table.notes)
     )
     return (
         expanded_table,
-        [dataclasses.replace(q, answer=expand_prices(q.answer, table)) for q in questions],
-        [dataclasses.replace(n, body=expand_prices(n.body, table)) for n in news],
+        [dataclasses.replace(q, answer=expand_prices(q.answer, figures)) for q in questions],
+        [dataclasses.replace(n, body=expand_prices(n.body, figures)) for n in news],
     )
-
-
-@dataclass(slots=True)
-class _Texts:
-    texts: list[TextRef]
 
 
 def site_map_of(content: Content) -> SiteMap:
@@ -195,12 +191,15 @@ def site_map_of(content: Content) -> SiteMap:
         plans=content.plans,
         plan_texts=[ref for ref in plan_texts if ref.text],
         questions=[
-            (q.source.file, _Texts([TextRef(q.answer, "answer", 1)]), q) for q in content.questions
+            (q.source.file, Refs(texts=[TextRef(q.answer, "answer", 1)]), q)
+            for q in content.questions
         ],
-        news=[(n.source.file, _Texts([TextRef(n.body, "body", 1)]), n) for n in content.news],
+        news=[(n.source.file, Refs(texts=[TextRef(n.body, "body", 1)]), n) for n in content.news],
         categories=content.categories,
         cases=content.recommendations,
         ticket_notes=bool(content.ticket_examples.notes),
         forms_prefix=content.site.forms.base,
     )
-    return _site_map(source, _texts(source, _priced(content.plans)), [])
+    table = _priced(content.plans)
+    figures = PriceFigures.of(table) if table is not None else None
+    return _site_map(source, _texts(source, figures), [])

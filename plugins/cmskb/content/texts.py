@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -24,7 +24,7 @@ import yaml
 from .anchors import OPEN_PAGES, SITE_FILES, SiteMap, headings, mask_code
 from .fields import line_of
 from .model import Plan, PlanTable
-from .money import derivable_amounts, per_ticket, per_ticket_excl, percent, yen
+from .money import per_ticket, per_ticket_excl, percent, yen
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,26 @@ _PLACEHOLDER_HINT = (
 )
 
 
-def _resolve(body: str, table: PlanTable) -> str | tuple[str, str]:
+@dataclass(frozen=True, slots=True)
+class PriceFigures:
+    """The figure of every placeholder for one price table, computed once."""
+
+    codes: tuple[str, ...]  # plan codes in table order
+    values: dict[tuple[str, str | None], str]  # (name, plan code or None) -> figure
+
+    @classmethod
+    def of(cls, table: PlanTable) -> PriceFigures:
+        values: dict[tuple[str, str | None], str] = {
+            (name, None): figure(table) for name, figure in TABLE_PLACEHOLDERS.items()
+        }
+        for plan in table.plans:
+            for name, plan_figure in PLAN_PLACEHOLDERS.items():
+                # The first plan with a code wins, as in `PlanTable.plan`.
+                values.setdefault((name, plan.code), plan_figure(table, plan))
+        return cls(tuple(plan.code for plan in table.plans), values)
+
+
+def _resolve(body: str, figures: PriceFigures) -> str | tuple[str, str]:
     """The text of one placeholder, or (message, hint) when it cannot be resolved."""
     match = _PLACEHOLDER_BODY.fullmatch(body)
     if match is None:
@@ -86,42 +105,41 @@ def _resolve(body: str, table: PlanTable) -> str | tuple[str, str]:
                 f"{{{{{name}}}}} にはサポート種別を付けません。",
                 f"{{{{{name}}}}} と書いてください。",
             )
-        return TABLE_PLACEHOLDERS[name](table)
+        return figures.values[(name, None)]
     if name not in PLAN_PLACEHOLDERS:
         close = difflib.get_close_matches(name, PLACEHOLDER_NAMES, n=1, cutoff=0.6)
         hint = f"{close[0]} の書き間違いではありませんか。" if close else _PLACEHOLDER_HINT
         return f"不明なプレースホルダー「{name}」があります。", hint
-    codes = [plan.code for plan in table.plans]
     if not code:
         return (
             f"{{{{{name}}}}} にはサポート種別が必要です。",
             f"{{{{{name}:A}}}} のように「:」の後にサポート種別を書いてください。",
         )
-    if code not in codes:
+    if code not in figures.codes:
         return (
             f"プレースホルダー {{{{{name}:{code}}}}} のサポート種別 "
             f'"{code}" は plans.yml にありません。',
-            f"plans.yml にあるサポート種別({', '.join(codes)})を書いてください。",
+            f"plans.yml にあるサポート種別({', '.join(figures.codes)})を書いてください。",
         )
-    return PLAN_PLACEHOLDERS[name](table, table.plan(code))
+    return figures.values[(name, code)]
 
 
-def expand_prices(text: str, table: PlanTable) -> str:
+def expand_prices(text: str, figures: PriceFigures) -> str:
     """`text` with every valid placeholder replaced by its figure (others left as written)."""
     if "{{" not in text:
         return text
 
     def replace(match: re.Match[str]) -> str:
-        value = _resolve(match.group(1), table)
+        value = _resolve(match.group(1), figures)
         return value if isinstance(value, str) else match.group(0)
 
     return _PLACEHOLDER.sub(replace, text)
 
 
-def check_placeholders(ref: TextRef, table: PlanTable) -> list[Issue]:
+def check_placeholders(ref: TextRef, figures: PriceFigures) -> list[Issue]:
     issues = []
     for match in _PLACEHOLDER.finditer(ref.text):
-        value = _resolve(match.group(1), table)
+        value = _resolve(match.group(1), figures)
         if not isinstance(value, str):
             issues.append(Issue(ref.line_at(match.start()), *value))
     return issues
@@ -132,12 +150,11 @@ def check_placeholders(ref: TextRef, table: PlanTable) -> list[Issue]:
 _YEN = re.compile(r"(?<![\d,，.])(\d[\d,，]*)(万)?円")
 
 
-def check_yen_figures(ref: TextRef, table: PlanTable) -> list[Issue]:
-    """Yen figures typed in `ref` that no plan of `table` gives."""
+def check_yen_figures(ref: TextRef, allowed: Set[int]) -> list[Issue]:
+    """Yen figures typed in `ref` that are not `allowed` (`money.derivable_amounts`)."""
     if "円" not in ref.text:
         return []
     text = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), mask_code(ref.text))
-    allowed = derivable_amounts(table)
     issues = []
     for match in _YEN.finditer(text):
         digits = match.group(1).replace(",", "").replace("，", "")

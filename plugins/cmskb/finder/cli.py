@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..content.loader import load_content
-from ..content.problems import ContentError
+from ..cli_common import CONTENT_DIR, echo_problems, load_or_exit
 from .explain import answer_text, describe_segment
-from .search import DEFAULT_LIMIT, MAX_CASES, MAX_YEARS, Answer, Finder, FinderInputError, Need
+from .search import (
+    DEFAULT_LIMIT,
+    MAX_CASES,
+    MAX_YEARS,
+    Answer,
+    FinderInputError,
+    Need,
+    find_options,
+)
 
 CASES = click.IntRange(0, MAX_CASES)
 
@@ -39,7 +45,7 @@ CASES = click.IntRange(0, MAX_CASES)
 @click.option(
     "--content",
     "content_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=CONTENT_DIR,
     default="content",
     show_default=True,
     help="コンテンツのフォルダ。",
@@ -60,12 +66,9 @@ def finder(
         if years > 1:
             raise click.UsageError("--years が2以上のときは --later-years も指定してください。")
         later_years = 0
-    try:
-        content = load_content(content_dir)
-    except ContentError as exc:
-        for problem in exc.problems:
-            click.echo(problem.format(content_dir.as_posix()), err=True)
-        sys.exit(1)
+    content = load_or_exit(
+        content_dir, lambda problems: echo_problems(problems, content_dir.as_posix(), err=True)
+    )
     try:
         chosen = content.site.product(product)
     except KeyError:
@@ -78,7 +81,7 @@ def finder(
         need = Need(chosen, version_ups, years, first_year, later_years, not no_contract)
     except FinderInputError as exc:
         raise click.UsageError(str(exc)) from None
-    answer = Finder(content.plans, limit=limit).find(need)
+    answer = find_options(content.plans, need, limit=limit)
     click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2) if as_json
                else answer_text(answer))
 

@@ -14,11 +14,12 @@ adds up the steps' figures for an option's totals; everything else is looked up.
 
 from __future__ import annotations
 
+import functools
 import json
 from html import escape
 from importlib import resources
 
-from ..content.model import Content
+from ..content.model import Content, PlanTable, Product
 from .explain import describe_segment
 from .search import MAX_YEARS, Finder, Need, Segment
 
@@ -111,13 +112,27 @@ def finder_assets(content: Content) -> dict[str, str]:
     }
 
 
-def finder_json(content: Content, *, max_cases: int = PRECOMPUTED_CASES) -> str:
+def finder_json(content: Content) -> str:
     """The precomputed answers as compact JSON (see plan-finder.js for the layout)."""
-    return json.dumps(finder_data(content, max_cases=max_cases), ensure_ascii=False,
+    return _finder_json(content.plans, content.site.products)
+
+
+# The answers depend only on the price table and the products (both frozen, hashable): a
+# `mkdocs serve` rebuild with an unchanged table reuses the text instead of searching again.
+@functools.lru_cache(maxsize=2)
+def _finder_json(plans: PlanTable, products: tuple[Product, ...]) -> str:
+    return json.dumps(_answers_data(plans, products, PRECOMPUTED_CASES), ensure_ascii=False,
                       separators=(",", ":"))
 
 
 def finder_data(content: Content, *, max_cases: int = PRECOMPUTED_CASES) -> dict[str, object]:
+    """The precomputed answers as plain data (see `_answers_data` for the layout)."""
+    return _answers_data(content.plans, content.site.products, max_cases)
+
+
+def _answers_data(
+    plans: PlanTable, products: tuple[Product, ...], max_cases: int
+) -> dict[str, object]:
     """The precomputed answers as plain data.
 
     Layout: ``q[mode][years-1][first][later]`` is an index into ``lists``; with one year
@@ -130,14 +145,14 @@ def finder_data(content: Content, *, max_cases: int = PRECOMPUTED_CASES) -> dict
     totals are the sums over its steps. ``products[id].answers`` holds, for version-ups
     no/yes x contract allowed yes/no, ``[mode, notes, reason]``; mode -1: nothing fits.
     """
-    finder = Finder(content.plans)
+    finder = Finder(plans)
     tables = _Tables(finder)
     q = [
         _mode_table(finder, tables, contract_allowed, contract_vu, max_cases)
         for contract_allowed, contract_vu in _MODES
     ]
-    products = {}
-    for product in content.site.products:
+    by_id = {}
+    for product in products:
         entries = []
         for version_ups in (False, True):
             for contract_allowed in (True, False):
@@ -147,12 +162,12 @@ def finder_data(content: Content, *, max_cases: int = PRECOMPUTED_CASES) -> dict
                     list(answer.notes),
                     "" if answer.options else answer.reason,
                 ])
-        products[product.id] = {"name": product.name, "answers": entries}
+        by_id[product.id] = {"name": product.name, "answers": entries}
     return {
         "version": DATA_VERSION,
         "maxYears": MAX_YEARS,
         "maxCases": max_cases,
-        "products": products,
+        "products": by_id,
         "shapes": tables.shapes,
         "lists": tables.lists,
         "segs": tables.segments,

@@ -168,7 +168,6 @@ class Finder:
     def __init__(self, table: PlanTable, *, limit: int = DEFAULT_LIMIT) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        self.table = table
         self.limit = limit
         issues = check_table_shape(table.plans)
         if issues:
@@ -219,7 +218,7 @@ class Finder:
         self,
         candidates: list[_Entry],
         choice: int,
-        cost: tuple[int, int],
+        cost: tuple[int, int, int],
         rest: tuple[int, ...],
         contract_vu: bool,
         contract_allowed: bool,
@@ -232,7 +231,8 @@ class Finder:
         ):
             candidates.append((cost[0] + incl, cost[1] + excl, (choice, *choices)))
 
-    def _contract_cost(self, contract: _Contract, cases: int) -> tuple[int, int] | None:
+    def _contract_cost(self, contract: _Contract, cases: int) -> tuple[int, int, int] | None:
+        """(incl, excl, add-on packs) of a contract segment with `cases` (None: impossible)."""
         packs = self.addon_packs(contract.plan.tickets, cases)
         if packs is None:
             return None
@@ -240,13 +240,14 @@ class Finder:
         if packs:
             incl += packs * self._addon_prices[0]
             excl += packs * self._addon_prices[1]
-        return incl, excl
+        return incl, excl, packs
 
-    def _spot_cost(self, cases: int) -> tuple[int, int] | None:
+    def _spot_cost(self, cases: int) -> tuple[int, int, int] | None:
+        """(incl, excl, spot packs) of a year without a contract (None: impossible)."""
         packs = self.spot_packs(cases)
         if packs is None:
             return None
-        return packs * self._spot_prices[0], packs * self._spot_prices[1]
+        return packs * self._spot_prices[0], packs * self._spot_prices[1], packs
 
     def addon_packs(self, tickets: int, cases: int) -> int | None:
         """Add-on packs a contract with `tickets` needs for `cases` (None: none sold)."""
@@ -307,26 +308,21 @@ class Finder:
 
     def segment(self, demands: Sequence[int], start: int, choice: int) -> Segment:
         """The segment that starts at year `start` with this choice."""
-        left = len(demands) - start + 1
-        if choice == _NO_CONTRACT:
-            cases = demands[start - 1]
-            packs = self.spot_packs(cases)
-            if packs is None:
-                raise ValueError("no spot ticket in the price table")
-            spot = self.spot if packs else None
-            cost = self._spot_cost(cases)
-            assert cost is not None
-            unused = packs * spot.tickets - cases if spot else 0
-            return Segment(start, None, 1, 0, cases, 0, spot, packs, unused, cost[1], cost[0],
-                           False)
-        contract = self.contracts[choice]
-        years = min(contract.years, left)
+        years = self.span(choice, len(demands) - start + 1)
         cases = sum(demands[start - 1 : start - 1 + years])
-        packs = self.addon_packs(contract.plan.tickets, cases)
-        if packs is None:
-            raise ValueError("no add-on ticket in the price table")
+        if choice == _NO_CONTRACT:
+            cost = self._spot_cost(cases)
+            if cost is None:
+                raise ValueError("no spot ticket in the price table")
+            incl, excl, packs = cost
+            spot = self.spot if packs else None
+            unused = packs * spot.tickets - cases if spot else 0
+            return Segment(start, None, 1, 0, cases, 0, spot, packs, unused, excl, incl, False)
+        contract = self.contracts[choice]
         cost = self._contract_cost(contract, cases)
-        assert cost is not None
+        if cost is None:
+            raise ValueError("no add-on ticket in the price table")
+        incl, excl, packs = cost
         bought = contract.plan.tickets + (packs * self.addon.tickets if packs and self.addon else 0)
         return Segment(
             start,
@@ -338,8 +334,8 @@ class Finder:
             self.addon if packs else None,
             packs,
             bought - cases,
-            cost[1],
-            cost[0],
+            excl,
+            incl,
             contract.plan.minor_version_up,
         )
 

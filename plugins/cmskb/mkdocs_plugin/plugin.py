@@ -46,10 +46,9 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
 
     def __init__(self) -> None:
         self.content: Content | None = None
-        self.content_root: Path | None = None
-        # src_uri -> the question or the category id of a page that gets JSON-LD
+        # src_uri -> the question, or the category's questions, of a page that gets JSON-LD
         self._questions: dict[str, Question] = {}
-        self._categories: dict[str, str] = {}
+        self._categories: dict[str, list[Question]] = {}
         self._generated: set[str] = set()
         self._site_files: SiteFiles | None = None
         self._files: Files | None = None
@@ -60,9 +59,9 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return config
-        self.content_root = self._resolve_content_root(config)
-        config.watch.append(str(self.content_root))
-        self.content = self._load_content(self.content_root)
+        content_root = self._resolve_content_root(config)
+        config.watch.append(str(content_root))
+        self.content = self._load_content(content_root)
         self._site_files = self._render(self.content)
         self._add_categories_to_nav(config, self.content)
         return config
@@ -72,8 +71,8 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         if not self.config.enabled or self.content is None or self._site_files is None:
             return files
         generated, self._site_files = self._site_files, None  # MkDocs holds them from now
-        self._generate_files(files, config, generated.pages, generated.assets)
         self._index_pages(self.content)
+        self._generate_files(files, config, generated.pages, generated.assets)
         self._files = files
         return files
 
@@ -92,7 +91,7 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
             env.globals["kb_feed"] = {
                 "path": FEED_PATH,
-                "title": f"{self.content.site.name} {FEED_TITLE_SUFFIX}",
+                "title": _feed_title(self.content),
             }
         return env
 
@@ -179,7 +178,7 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             )
         content = self.content
         assert content is not None
-        hidden = {question_uri(q.id) for q in content.published_questions}
+        hidden = set(self._questions)  # `_index_pages` has run
         hidden.update(news_uri(n.id) for n in content.news)
         self._generated = set(pages)
         for src_uri, text in pages.items():
@@ -189,11 +188,15 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             files.append(File.generated(config, path.lstrip("/"), content=text))
 
     def _index_pages(self, content: Content) -> None:
-        self._questions = {question_uri(q.id): q for q in content.published_questions}
-        self._categories = {category_uri(c.id): c.id for c in content.categories}
+        published = content.published_questions
+        self._questions = {question_uri(q.id): q for q in published}
+        by_category: dict[str, list[Question]] = {c.id: [] for c in content.categories}
+        for question in published:
+            by_category.setdefault(question.category, []).append(question)
+        self._categories = {category_uri(c.id): by_category[c.id] for c in content.categories}
 
     def _question_json_ld(self, page: Page, question: Question) -> dict[str, Any]:
-        answer = answer_html(page.content or "") or plain_text(question.answer)
+        answer = _answer_text(question, page.content)
         return {
             "@context": "https://schema.org",
             "@type": "FAQPage",
@@ -201,16 +204,14 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
             "mainEntity": [_faq_entry(question, answer, page.canonical_url)],
         }
 
-    def _category_json_ld(self, config: MkDocsConfig, category_id: str) -> dict[str, Any]:
-        content = self.content
-        assert content is not None
+    def _category_json_ld(self, config: MkDocsConfig, questions: list[Question]) -> dict[str, Any]:
         entries = [
             _faq_entry(
                 q,
                 self._rendered_answer(q),
                 self._absolute_url(config, question_path(q.id).lstrip("/")),
             )
-            for q in content.questions_in(category_id)
+            for q in questions
         ]
         return {"@context": "https://schema.org", "@type": "FAQPage", "mainEntity": entries}
 
@@ -218,14 +219,14 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         """The answer's HTML from its page (MkDocs renders every page before any template)."""
         file = self._files.get_file_from_path(question_uri(question.id)) if self._files else None
         html = file.page.content if file is not None and file.page is not None else None
-        return answer_html(html or "") or plain_text(question.answer)
+        return _answer_text(question, html)
 
     def _write_feed(self, config: MkDocsConfig, content: Content) -> None:
         if not config.site_url:
             log.warning("site_url is not set: the news feed needs absolute URLs")
         items = content.news[: self.config.feed_items]  # the loader orders them newest first
         data = build_rss(
-            title=f"{content.site.name} {FEED_TITLE_SUFFIX}",
+            title=_feed_title(content),
             description=content.site.description,
             site_url=self._absolute_url(config, ""),
             feed_url=self._absolute_url(config, FEED_PATH),
@@ -240,6 +241,16 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
     def _absolute_url(config: MkDocsConfig, path: str) -> str:
         base = config.site_url or "/"
         return base.rstrip("/") + "/" + path
+
+
+def _feed_title(content: Content) -> str:
+    """Title of the news feed (RSS channel and the pages' feed link)."""
+    return f"{content.site.name} {FEED_TITLE_SUFFIX}"
+
+
+def _answer_text(question: Question, html: str | None) -> str:
+    """The answer for JSON-LD: from the page's rendered HTML, else the plain source text."""
+    return answer_html(html or "") or plain_text(question.answer)
 
 
 def src_uri_is_generated(file: File, generated: set[str]) -> bool:

@@ -48,9 +48,14 @@
     });
   }
 
-  function renderOption(number, segs) {
+  // incl, excl, add-ons, spots, unused: the sums over an option's steps
+  function totals(segs) {
     var total = [0, 0, 0, 0, 0];
     segs.forEach(function (s) { for (var i = 0; i < 5; i++) total[i] += s[4 + i]; });
+    return total;
+  }
+
+  function renderOption(number, segs, total) {
     var item = el("li", undefined, "kb-finder__option");
     item.appendChild(el("h3", "案" + number + ": 合計 " + yen(total[0]) + "(税込)"));
     item.appendChild(el("p", "税別 " + yen(total[1]) + "/追加チケット " + total[2] +
@@ -94,12 +99,14 @@
       return;
     }
     var options = el("ol", undefined, "kb-finder__options");
+    var best = 0;
     shapes.forEach(function (shapeId, i) {
-      options.appendChild(renderOption(i + 1, steps(data, data.shapes[shapeId], first, later)));
+      var segs = steps(data, data.shapes[shapeId], first, later);
+      var total = totals(segs);
+      if (i === 0) best = total[0];
+      options.appendChild(renderOption(i + 1, segs, total));
     });
     result.appendChild(options);
-    var best = steps(data, data.shapes[shapes[0]], first, later)
-      .reduce(function (sum, s) { return sum + s[4]; }, 0);
     status.textContent = shapes.length + "つの組み合わせが見つかりました。いちばん安いのは合計" +
       yen(best) + "(税込)です。";
   }
