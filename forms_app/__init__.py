@@ -22,7 +22,7 @@ from . import attempts, review, security, views
 from .config import DEFAULTS, ConfigError, finish, is_development, load_site_info, read_environment
 from .db import is_sqlite
 from .migrations import SchemaError, check_current, migrate
-from .queue import app_engine
+from .queue import app_engine, first_line
 from .sessions import CookieSessionInterface
 
 __all__ = ["ConfigError", "SchemaError", "create_app"]
@@ -78,7 +78,7 @@ def _check_schema(app: Flask) -> None:
         if is_sqlite(engine):
             raise  # a local file that cannot be opened is a setup mistake: say so now
         # A database server that is down now may be back for the first request: serve 503s.
-        log.error("queue database unreachable at start: %s", str(exc).splitlines()[0])
+        log.error("queue database unreachable at start: %s", first_line(exc))
     finally:
         # Keep no connection open across a gunicorn fork (--preload).
         engine.dispose()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,16 +28,8 @@ from sqlalchemy import Engine, select
 from forms_app.db import is_sqlite, write_tx
 from forms_app.schema import request_history, requests
 from forms_app.timeutil import local_today, utcnow
-from forms_app.triage import (
-    FAQ_ID_RE,
-    InvalidInput,
-    TriageError,
-    check_actor,
-    get_request,
-    record,
-)
+from forms_app.triage import InvalidInput, TriageError, check_actor, get_request, record
 
-RESERVED_IDS = frozenset({"category"})
 # Lower-case letters and digits that cannot be misread for each other (no l/1, o/0, i).
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _ID_RANDOM = 5
@@ -111,15 +104,16 @@ def guess_category(content_dir: Path, page_url: str) -> str | None:
 
 
 def new_id(day: dt.date, taken: set[str]) -> str:
-    """An unused id such as ``faq-20261102-k7m2x`` (date and random letters, no request data)."""
+    """An unused id such as ``faq-20261102-k7m2x`` (date and random letters, no request data).
+
+    Its shape always passes the content layer's id rule (lower-case letters, digits and
+    hyphens, 18 characters) and is never a reserved word such as ``category``.
+    """
     while True:
         suffix = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_RANDOM))
         candidate = f"faq-{day:%Y%m%d}-{suffix}"
-        if candidate not in taken and candidate not in RESERVED_IDS:
-            break
-    if not FAQ_ID_RE.fullmatch(candidate):
-        raise InvalidInput(f"FAQ IDを作れません: {candidate}")
-    return candidate
+        if candidate not in taken:
+            return candidate
 
 
 def _question_text(request: dict[str, Any], fields: dict[str, Any]) -> str:
@@ -141,8 +135,13 @@ def write_draft(
     actor: str,
     category: str | None = None,
     today: dt.date | None = None,
+    products: Sequence[str] | None = None,
 ) -> Draft:
-    """Write the draft entry for an accepted docs request and record it in its history."""
+    """Write the draft entry for an accepted docs request and record it in its history.
+
+    `products` are the site's product ids (the app passes its own list); without them they
+    are read from ``content_dir/site.yml``.
+    """
     check_actor(actor)
     request = get_request(engine, ref)
     if request["form"] != "docs":
@@ -156,12 +155,13 @@ def write_draft(
     if not known:
         raise TriageError(f"{content_dir}/faq/categories.yml にカテゴリーがありません。")
     category = category or guess_category(content_dir, _first_field(fields, PAGE_FIELDS))
-    if category is None or category not in known:
-        if category is not None and category not in known:
-            raise InvalidInput(f"カテゴリー {category} はありません。候補: {', '.join(known)}")
+    if category is None:
         category = known[0]
-    products = product_ids(content_dir)
-    chosen = [request["product"]] if request.get("product") in products else products
+    elif category not in known:
+        raise InvalidInput(f"カテゴリー {category} はありません。候補: {', '.join(known)}")
+    if products is None:
+        products = product_ids(content_dir)
+    chosen = [request["product"]] if request.get("product") in products else list(products)
     if not chosen:
         raise TriageError(f"{content_dir}/site.yml に製品がありません。")
     day = today or local_today()

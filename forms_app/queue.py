@@ -26,7 +26,11 @@ from .schema import request_history, requests
 from .timeutil import as_utc, utcnow
 
 # Errors that mean "the database is busy, restarting or unreachable": ask to retry.
-_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 _RECEIPT_TRIES = 3
 
 
@@ -42,13 +46,19 @@ class QueueUnavailable(RuntimeError):
     """The queue database cannot take the request now; nothing was stored."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type name when it has none), for logs."""
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 @contextmanager
 def unavailable_as_error() -> Iterator[None]:
     """Turn connection-level database errors into `QueueUnavailable`."""
     try:
         yield
-    except _UNAVAILABLE as exc:
-        raise QueueUnavailable(str(exc).splitlines()[0]) from exc
+    except UNAVAILABLE_ERRORS as exc:
+        raise QueueUnavailable(first_line(exc)) from exc
 
 
 def app_engine(app: Flask | None = None) -> Engine:

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, and_, cast, func, or_, select
+from sqlalchemy import Connection, Engine, Select, String, cast, func, or_, select
 
 from forms_app.db import write_tx
 from forms_app.schema import outbox, request_history, requests
@@ -68,19 +68,25 @@ def purge_closed(
     check_actor(actor)
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=older_than_days)
+    due_where = (
+        requests.c.status.in_(sorted(PURGEABLE_STATUSES)),
+        requests.c.updated_at < cutoff,
+    )
     with write_tx(engine) as conn:
         due = conn.execute(
             select(requests.c.id, requests.c.status, requests.c.receipt, requests.c.title).where(
-                requests.c.status.in_(sorted(PURGEABLE_STATUSES)),
-                requests.c.updated_at < cutoff,
+                *due_where
             )
         ).all()
-        comments = deleted = 0
         fresh = [row for row in due if row.title != PURGED_TITLE]
-        for row in due:
-            # Also for requests purged before: comments added since then go too.
-            comments += _scrub_comments(conn, row.id)
-            deleted += _drop_notifications(conn, row.id, row.receipt)
+        # Also for requests purged before: comments and notifications added since then go
+        # too. One statement each for all due requests, not one per request.
+        due_ids = select(requests.c.id).where(*due_where)
+        comments = _scrub_comments(conn, due_ids)
+        deleted = conn.execute(outbox.delete().where(outbox.c.request_id.in_(due_ids))).rowcount
+        if _has_legacy_notifications(conn):
+            for row in due:
+                deleted += _drop_legacy_notifications(conn, row.receipt)
         for row in fresh:
             conn.execute(
                 requests.update()
@@ -105,12 +111,12 @@ def purge_closed(
     return PurgeReport(len(fresh), deleted, comments)
 
 
-def _scrub_comments(conn: Connection, request_id: int) -> int:
-    """Replace the request's history comments (not the records retention itself wrote)."""
+def _scrub_comments(conn: Connection, request_ids: Select[Any]) -> int:
+    """Replace the requests' history comments (not the records retention itself wrote)."""
     return conn.execute(
         request_history.update()
         .where(
-            request_history.c.request_id == request_id,
+            request_history.c.request_id.in_(request_ids),
             request_history.c.action.not_in(_OWN_RECORDS),
             request_history.c.comment != "",
             request_history.c.comment != PURGED_COMMENT,
@@ -119,17 +125,18 @@ def _scrub_comments(conn: Connection, request_id: int) -> int:
     ).rowcount
 
 
-def _drop_notifications(conn: Connection, request_id: int, receipt: str) -> int:
-    """Delete the request's outbox rows (rows from before schema 3 are found by receipt)."""
+def _has_legacy_notifications(conn: Connection) -> bool:
+    """Whether any outbox row from before schema 3 (no request id) is left."""
+    legacy = select(outbox.c.id).where(outbox.c.request_id.is_(None)).limit(1)
+    return conn.execute(legacy).first() is not None
+
+
+def _drop_legacy_notifications(conn: Connection, receipt: str) -> int:
+    """Delete outbox rows from before schema 3 (no request id) that name the receipt."""
     return conn.execute(
         outbox.delete().where(
-            or_(
-                outbox.c.request_id == request_id,
-                and_(
-                    outbox.c.request_id.is_(None),
-                    cast(outbox.c.payload, String).contains(receipt, autoescape=True),
-                ),
-            )
+            outbox.c.request_id.is_(None),
+            cast(outbox.c.payload, String).contains(receipt, autoescape=True),
         )
     ).rowcount
 

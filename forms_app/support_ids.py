@@ -192,29 +192,34 @@ def import_csv(
             if result.rowcount:
                 report.updated += 1
                 continue
-            conn.execute(
-                support_ids.insert().values(
-                    id_hash=row.id_hash,
-                    holder_kind=row.holder_kind,
-                    product=row.product,
-                    expires_on=row.expires_on,
-                    label=row.label,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            _insert(conn, row, now)
             report.inserted += 1
     return report
+
+
+def _insert(conn: Connection, row: _Row, now: dt.datetime) -> None:
+    conn.execute(
+        support_ids.insert().values(
+            id_hash=row.id_hash,
+            holder_kind=row.holder_kind,
+            product=row.product,
+            expires_on=row.expires_on,
+            label=row.label,
+            created_at=now,
+            updated_at=now,
+        )
+    )
 
 
 def revoke(engine: Engine, raw_id: str, *, pepper: str, undo: bool = False) -> bool:
     """Revoke (or with `undo`, reinstate) an ID; False when it is not known."""
     digest = id_hash(pepper, normalize(raw_id))
+    now = utcnow()
     with write_tx(engine) as conn:
         result = conn.execute(
             update(support_ids)
             .where(support_ids.c.id_hash == digest)
-            .values(revoked_at=None if undo else utcnow(), updated_at=utcnow())
+            .values(revoked_at=None if undo else now, updated_at=now)
         )
         return bool(result.rowcount)
 
@@ -260,17 +265,10 @@ def create_demo_id(
     groups = ["".join(secrets.choice(_DEMO_ALPHABET) for _ in range(4)) for _ in range(3)]
     plain = "DEMO-" + "-".join(groups)
     today = today or dt.date.today()
-    now = utcnow()
+    row = _Row(
+        id_hash(pepper, normalize(plain)), "customer", product, today + dt.timedelta(days=days),
+        "demo",
+    )
     with write_tx(engine) as conn:
-        conn.execute(
-            support_ids.insert().values(
-                id_hash=id_hash(pepper, normalize(plain)),
-                holder_kind="customer",
-                product=product,
-                expires_on=today + dt.timedelta(days=days),
-                label="demo",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        _insert(conn, row, utcnow())
     return plain

@@ -9,15 +9,18 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, func, select
 
 from . import create_app
+from .config import DEFAULTS
 from .queue import app_engine
-from .schema import support_ids
+from .schema import requests, support_ids
 from .support_ids import id_hash, normalize
 
 PEPPER = "test-pepper-0123456789abcdef"
-_CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# The forms write name/type/value, the review pages type/name/value: any attribute order.
+_CSRF_INPUT = re.compile(r'<input\b[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
+_RECEIPT = re.compile(r'class="receipt__number" lang="en">([0-9A-Z-]+)<')
 
 
 def config_for(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
@@ -74,13 +77,46 @@ def engine_of(app: Flask) -> Engine:
     return app_engine(app)
 
 
-def csrf_token(client: FlaskClient, path: str) -> str:
-    """GET a form page and return the CSRF token it carries."""
-    html = client.get(path).get_data(as_text=True)
+def count_rows(engine: Engine, table: Table = requests) -> int:
+    """How many rows `table` holds (the queue's requests unless told)."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form in `html`; AssertionError when there is none."""
     match = _CSRF_INPUT.search(html)
     if match is None:
-        raise AssertionError(f"no CSRF token on {path}")
+        raise AssertionError("no CSRF token in the page")
     return match.group(1)
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """GET a form page and return the CSRF token it carries."""
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def receipt_from(html: str) -> str | None:
+    """The receipt number a thanks page shows, or None."""
+    match = _RECEIPT.search(html)
+    return match.group(1) if match else None
+
+
+def receipt_on_thanks(client: FlaskClient) -> str:
+    """GET the thanks page and return its receipt number; AssertionError when it shows none."""
+    html = client.get("/thanks/").get_data(as_text=True)
+    receipt = receipt_from(html)
+    assert receipt, html
+    return receipt
+
+
+def session_cookie(client: FlaskClient) -> str:
+    """The value of the forms' session cookie in `client`."""
+    cookie = client.get_cookie(
+        DEFAULTS["SESSION_COOKIE_NAME"], path=DEFAULTS["SESSION_COOKIE_PATH"]
+    )
+    assert cookie is not None, "no session cookie was set"
+    return cookie.value
 
 
 def feedback_data(support_id: str, **overrides: str) -> dict[str, str]:
@@ -130,8 +166,7 @@ def submit_many(config: dict[str, Any], support_id: str, count: int) -> list[str
         response = client.post("/feedback/", data=feedback_data(support_id, title=f"並行送信 {i}"))
         if response.status_code != 303:
             continue
-        page = client.get("/thanks/").get_data(as_text=True)
-        match = re.search(r'class="receipt__number" lang="en">([0-9A-Z-]+)<', page)
-        if match:
-            receipts.append(match.group(1))
+        receipt = receipt_from(client.get("/thanks/").get_data(as_text=True))
+        if receipt:
+            receipts.append(receipt)
     return receipts

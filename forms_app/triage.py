@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cmskb.content.fields import ID_RE
+from cmskb.content.fields import ID_MAX, ID_RE
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from forms_app.db import read_tx, write_tx
@@ -65,6 +65,11 @@ class ClaimConflict(TriageError):
     def __init__(self, message: str, claimed_by: str | None = None) -> None:
         super().__init__(message)
         self.claimed_by = claimed_by
+
+    @classmethod
+    def held_by(cls, holder: str | None) -> ClaimConflict:
+        """The request is claimed by `holder`, not by the one asking."""
+        return cls(f"このリクエストは {holder} さんが担当しています。", holder)
 
 
 class InvalidInput(TriageError):
@@ -138,12 +143,11 @@ def _resolve_id(conn: Connection, ref: int | str) -> int | None:
 def get_request(engine: Engine, ref: int | str) -> dict[str, Any]:
     """One request by id or receipt number; RequestNotFound when there is none."""
     with read_tx(engine) as conn:
-        request_id = _resolve_id(conn, ref)
-        row = None
-        if request_id is not None:
-            row = conn.execute(select(requests).where(requests.c.id == request_id)).first()
-    if row is None:
-        raise RequestNotFound(f"リクエストが見つかりません: {ref}")
+        # An int is an id: `_load` looks it up (and says when it is missing) in one SELECT.
+        request_id = ref if isinstance(ref, int) else _resolve_id(conn, ref)
+        if request_id is None:
+            raise RequestNotFound(f"リクエストが見つかりません: {ref}")
+        row = _load(conn, request_id)
     return _row_dict(row)
 
 
@@ -184,7 +188,7 @@ def claim(engine: Engine, request_id: int, *, actor: str) -> None:
             holder = conn.execute(
                 select(requests.c.claimed_by).where(requests.c.id == request_id)
             ).scalar()
-            raise ClaimConflict(f"このリクエストは {holder} さんが担当しています。", holder)
+            raise ClaimConflict.held_by(holder)
         record(
             conn, request_id=request_id, actor=actor, action="claim",
             from_status=row.status, to_status=row.status, at=now,
@@ -200,9 +204,7 @@ def release(engine: Engine, request_id: int, *, actor: str, force: bool = False)
         if row.claimed_by is None:
             raise ClaimConflict("このリクエストは誰も担当していません。")
         if row.claimed_by != actor and not force:
-            raise ClaimConflict(
-                f"このリクエストは {row.claimed_by} さんが担当しています。", row.claimed_by
-            )
+            raise ClaimConflict.held_by(row.claimed_by)
         result = conn.execute(
             requests.update()
             .where(requests.c.id == request_id, requests.c.claimed_by == row.claimed_by)
@@ -246,9 +248,7 @@ def set_status(
                 "変更できません。"
             )
         if row.claimed_by is not None and row.claimed_by != actor:
-            raise ClaimConflict(
-                f"このリクエストは {row.claimed_by} さんが担当しています。", row.claimed_by
-            )
+            raise ClaimConflict.held_by(row.claimed_by)
         values: dict[str, Any] = {"status": new_status, "updated_at": now}
         if new_status == "duplicate":
             values["duplicate_of"] = _check_duplicate_target(conn, request_id, duplicate_of)
@@ -276,7 +276,7 @@ def set_status(
             conn, request_id=request_id, actor=actor, action="status",
             from_status=row.status, to_status=new_status, comment=comment, at=now,
         )
-        updated = conn.execute(select(requests).where(requests.c.id == request_id)).first()
+        updated = _load(conn, request_id)
     return _row_dict(updated)
 
 
@@ -307,9 +307,9 @@ def _check_faq_id(form: str, faq_id: str | None) -> str | None:
         if form == "docs":
             raise InvalidInput("Q&A・マニュアルのリクエストを公開済みにするにはFAQ IDが必要です。")
         return None
-    if len(faq_id) > 64 or not FAQ_ID_RE.fullmatch(faq_id):
+    if len(faq_id) > ID_MAX or not FAQ_ID_RE.fullmatch(faq_id):
         raise InvalidInput(
-            "FAQ IDは英小文字・数字・ハイフンで64文字以内です(例: install-requirements)。"
+            f"FAQ IDは英小文字・数字・ハイフンで{ID_MAX}文字以内です(例: install-requirements)。"
         )
     return faq_id
 
@@ -429,6 +429,25 @@ def list_requests(engine: Engine, flt: ListFilter | None = None) -> Page:
         total = conn.execute(count).scalar_one()
         rows = conn.execute(query).all()
     return Page([_row_dict(r) for r in rows], total, flt.page, flt.per_page)
+
+
+def all_requests(
+    engine: Engine, flt: ListFilter | None = None, *, limit: int
+) -> list[dict[str, Any]]:
+    """Every request matching `flt` (its order and page ignored), oldest first, at most `limit`.
+
+    One query in one read transaction (for exports), not a page at a time.
+    """
+    flt = (flt or ListFilter()).validate()
+    query = (
+        select(requests)
+        .where(*_conditions(flt))
+        .order_by(requests.c.created_at.asc(), requests.c.id.asc())
+        .limit(limit)
+    )
+    with read_tx(engine) as conn:
+        rows = conn.execute(query).all()
+    return [_row_dict(r) for r in rows]
 
 
 def public_view(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import Config
+from flask.cli import ScriptInfo
 from sqlalchemy import Engine
 
 from forms_app import accounts, drafts, export, notify, retention, triage
@@ -31,23 +33,12 @@ MAX_EXPORT = 100_000
 DAY = click.DateTime(["%Y-%m-%d"])
 
 
-def _config() -> dict[str, Any]:
-    """The app's configuration: the test's object, the running app's, or a fresh app's."""
-    ctx = click.get_current_context()
-    obj = ctx.find_object(dict)
-    if obj is not None and "config" in obj:
-        return obj["config"]
-    from flask import current_app, has_app_context
-    from flask.cli import ScriptInfo
-
-    if has_app_context():
-        return current_app.config
-    info = ctx.find_object(ScriptInfo)
-    if info is not None:  # run as `cmskit-forms review ...` (a FlaskGroup)
-        return info.load_app().config
-    from forms_app import create_app
-
-    return create_app(check_schema=False).config
+def _config() -> Config:
+    """The app's configuration, from the app the `cmskit-forms` FlaskGroup loads (once)."""
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is None:
+        raise click.UsageError("run the review commands as `cmskit-forms review ...`")
+    return info.load_app().config
 
 
 def _engine() -> Engine:
@@ -186,8 +177,8 @@ def register(group: click.Group) -> None:
             as_json, human,
         )
 
-    def _done(item_ref: str, message: str, as_json: bool) -> None:
-        item = triage.get_request(_engine(), item_ref)
+    def _done(item: dict[str, Any], message: str, as_json: bool) -> None:
+        """Print the request as it is after the action (JSON) or `message`."""
         _emit(triage.public_view(item), as_json, lambda: click.echo(message))
 
     @group.command("claim")
@@ -198,9 +189,11 @@ def register(group: click.Group) -> None:
     def claim_cmd(ref: str, actor: str | None, as_json: bool) -> None:
         """Claim a request (fails if someone else holds it)."""
         who = _actor(actor)
-        item = triage.get_request(_engine(), ref)
-        triage.claim(_engine(), item["id"], actor=who)
-        _done(str(item["id"]), f"#{item['id']} を {who} さんの担当にしました。", as_json)
+        engine = _engine()
+        item = triage.get_request(engine, ref)
+        triage.claim(engine, item["id"], actor=who)
+        message = f"#{item['id']} を {who} さんの担当にしました。"
+        _done(triage.get_request(engine, item["id"]), message, as_json)
 
     @group.command("release")
     @click.argument("ref")
@@ -211,9 +204,11 @@ def register(group: click.Group) -> None:
     def release_cmd(ref: str, actor: str | None, force: bool, as_json: bool) -> None:
         """Release a claim."""
         who = _actor(actor)
-        item = triage.get_request(_engine(), ref)
-        triage.release(_engine(), item["id"], actor=who, force=force)
-        _done(str(item["id"]), f"#{item['id']} の担当を解除しました。", as_json)
+        engine = _engine()
+        item = triage.get_request(engine, ref)
+        triage.release(engine, item["id"], actor=who, force=force)
+        _done(triage.get_request(engine, item["id"]), f"#{item['id']} の担当を解除しました。",
+              as_json)
 
     @group.command("status")
     @click.argument("ref")
@@ -229,11 +224,12 @@ def register(group: click.Group) -> None:
     ) -> None:
         """Set the status of a request."""
         who = _actor(actor)
-        item = triage.get_request(_engine(), ref)
-        triage.set_status(_engine(), item["id"], new_status, actor=who, comment=comment,
-                          faq_id=faq_id)
+        engine = _engine()
+        item = triage.get_request(engine, ref)
+        updated = triage.set_status(engine, item["id"], new_status, actor=who, comment=comment,
+                                    faq_id=faq_id)
         label = STATUS_LABELS[new_status]
-        _done(str(item["id"]), f"#{item['id']} を「{label}」にしました。", as_json)
+        _done(updated, f"#{item['id']} を「{label}」にしました。", as_json)
 
     @group.command("duplicate")
     @click.argument("ref")
@@ -245,9 +241,10 @@ def register(group: click.Group) -> None:
     def duplicate_cmd(ref: str, of: str, comment: str, actor: str | None, as_json: bool) -> None:
         """Mark a request as a duplicate of another."""
         who = _actor(actor)
-        item = triage.get_request(_engine(), ref)
-        triage.mark_duplicate(_engine(), item["id"], of=of, actor=who, comment=comment)
-        _done(str(item["id"]), f"#{item['id']} を {of} の重複にしました。", as_json)
+        engine = _engine()
+        item = triage.get_request(engine, ref)
+        updated = triage.mark_duplicate(engine, item["id"], of=of, actor=who, comment=comment)
+        _done(updated, f"#{item['id']} を {of} の重複にしました。", as_json)
 
     @group.command("publish")
     @click.argument("ref")
@@ -261,9 +258,10 @@ def register(group: click.Group) -> None:
     ) -> None:
         """Mark an accepted request as published."""
         who = _actor(actor)
-        item = triage.get_request(_engine(), ref)
-        triage.publish(_engine(), item["id"], faq_id=faq_id, actor=who, comment=comment)
-        _done(str(item["id"]), f"#{item['id']} を公開済みにしました。", as_json)
+        engine = _engine()
+        item = triage.get_request(engine, ref)
+        updated = triage.publish(engine, item["id"], faq_id=faq_id, actor=who, comment=comment)
+        _done(updated, f"#{item['id']} を公開済みにしました。", as_json)
 
     @group.command("export")
     @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
@@ -276,17 +274,8 @@ def register(group: click.Group) -> None:
         fmt: str, statuses: tuple[str, ...], form: str | None, output: Path | None
     ) -> None:
         """Export requests as CSV (formula-safe, UTF-8 with BOM) or JSON."""
-        engine = _engine()
-        rows: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            flt = triage.ListFilter(statuses=statuses, form=form, order="oldest", page=page,
-                                    per_page=triage.MAX_PER_PAGE)
-            result = triage.list_requests(engine, flt)
-            rows.extend(result.items)
-            if page >= result.pages or len(rows) >= MAX_EXPORT:
-                break
-            page += 1
+        flt = triage.ListFilter(statuses=statuses, form=form)
+        rows = triage.all_requests(_engine(), flt, limit=MAX_EXPORT)
         text = export.to_csv(rows) if fmt == "csv" else export.to_json(rows)
         if output is None:
             click.echo(text, nl=False)

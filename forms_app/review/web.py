@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,11 +29,10 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import exc as sa_exc
 
 from forms_app import accounts, drafts, triage
 from forms_app.labels import ACTION_LABELS, FORM_LABELS, STATUS_LABELS
-from forms_app.queue import QueueUnavailable, app_engine
+from forms_app.queue import UNAVAILABLE_ERRORS, QueueUnavailable, app_engine, first_line
 from forms_app.review import auth, display
 from forms_app.timeutil import local_text, local_zone
 
@@ -46,12 +45,7 @@ UNAVAILABLE = (
     "少し待ってから、もう一度お試しください。"
 )
 # Errors that mean the queue database is down, restarting or overloaded.
-DATABASE_DOWN = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    QueueUnavailable,
-)
+DATABASE_DOWN = (*UNAVAILABLE_ERRORS, QueueUnavailable)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,8 +74,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _database_down(error: Exception) -> tuple[str, int, dict[str, str]]:
-    current_app.logger.error("review: queue database unavailable: %s",
-                             str(error).splitlines()[0] if str(error) else type(error).__name__)
+    current_app.logger.error("review: queue database unavailable: %s", first_line(error))
     page = render_template("error.html", title=UNAVAILABLE_TITLE, message=UNAVAILABLE)
     return page, 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
@@ -223,14 +216,15 @@ def create_blueprint() -> Blueprint:
         page = triage.list_requests(app_engine(), flt)
         args = request.args.to_dict(flat=False)
         args.pop("page", None)
+        products = _products()
         return render_template(
             "review/list.html",
             page=page,
             flt=flt,
             errors=errors,
             args=args,
-            products=_products(),
-            product_names=dict(_products()),
+            products=products,
+            product_name=partial(display.product_name, products=products),
             statuses=triage.STATUSES,
         )
 
@@ -243,6 +237,8 @@ def create_blueprint() -> Blueprint:
             abort(404)
         history = triage.get_history(app_engine(), request_id)
         allowed = sorted(triage.TRANSITIONS[item["status"]], key=triage.STATUSES.index)
+        can_draft = item["form"] == "docs" and item["status"] == "accepted"
+        products = _products()
         return render_template(
             "review/detail.html",
             item=item,
@@ -250,10 +246,10 @@ def create_blueprint() -> Blueprint:
             allowed=[s for s in allowed if s not in ("duplicate", "published")],
             can_duplicate="duplicate" in allowed,
             can_publish="published" in allowed,
-            can_draft=item["form"] == "docs" and item["status"] == "accepted",
-            categories=_faq_categories(),
-            product=display.product_name(item.get("product"), _products()),
-            fields=display.field_rows(item["form"], item.get("fields"), _products()),
+            can_draft=can_draft,
+            categories=_faq_categories() if can_draft else [],  # read only for the draft form
+            product=display.product_name(item.get("product"), products),
+            fields=display.field_rows(item["form"], item.get("fields"), products),
         )
 
     @bp.route("/requests/<int:request_id>/claim", methods=["POST"])
@@ -302,7 +298,7 @@ def create_blueprint() -> Blueprint:
         category = (request.form.get("category") or "").strip()[:64] or None
         made = drafts.write_draft(
             app_engine(), request_id, content_dir=Path(current_app.config["CONTENT_DIR"]),
-            actor=g.reviewer, category=category,
+            actor=g.reviewer, category=category, products=[pid for pid, _name in _products()],
         )
         return f"FAQの下書きを作りました: faq/{made.category}/{made.faq_id}.yml"
 
