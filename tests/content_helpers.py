@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.problems import ContentError, Problem
+from product_fixtures import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "content-min"
 
 # The seed's price table: code -> (name, validity months, minor version-ups, tickets, yen excl. tax)

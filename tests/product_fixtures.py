@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import require_service
+from conftest import ROOT, require_service
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -66,20 +65,33 @@ def wait_for_http(url: str, timeout: float = 30.0, server: ServerProcess | None 
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+def mkdocs_build(
+    site: Path,
+    content_dir: Path = ROOT / "content",
+    *,
+    config_file: Path | None = None,
+    quiet: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run `mkdocs build --strict` of `content_dir` into `site`; the caller judges the result.
+
+    `config_file` defaults to the repository's mkdocs.yml. The site gets mkdocs.yml's default
+    public address, whatever SITE_URL the shell has.
+    """
+    env = {**os.environ, "CMSKB_CONTENT_DIR": str(content_dir), "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("SITE_URL", None)
+    command = [str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(site)]
+    if config_file is not None:
+        command += ["--config-file", str(config_file)]
+    if quiet:
+        command.append("--quiet")
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
 def build_site(dest: Path) -> Path:
     """`mkdocs build --strict` of the shipped content into `dest`."""
-    # The shipped content and mkdocs.yml's default public address, whatever the shell says.
-    env = {**os.environ, "CMSKB_CONTENT_DIR": str(ROOT / "content"), "NO_MKDOCS_2_WARNING": "1"}
-    env.pop("SITE_URL", None)
-    result = subprocess.run(
-        [str(BIN / "mkdocs"), "build", "--strict", "--quiet", "--site-dir", str(dest)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = mkdocs_build(dest, quiet=True)
     if result.returncode != 0:
         pytest.fail(f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}")
     return dest
@@ -96,7 +108,6 @@ class Product:
     """The running product: where it is, its queue, and the demo support ID it printed."""
 
     base_url: str
-    site_dir: Path
     database_url: str
     support_id: str
     server: ServerProcess
@@ -204,7 +215,7 @@ def start_server(site_dir: Path, work: Path) -> Product:
         pytest.fail(f"cmskit-serve did not start with a demo support ID:\n{output}")
     base_url = f"http://127.0.0.1:{port}"
     wait_for_http(base_url + "/")
-    return Product(base_url, site_dir, database_url, match.group(1), server)
+    return Product(base_url, database_url, match.group(1), server)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,20 @@ from forms_app import accounts, triage
 from forms_app.db import get_engine
 from forms_app.migrations import migrate
 from forms_app.queue import Submission, submit
+from forms_app.testing import csrf_from
 
 PASSWORD = "correct horse battery staple"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def migrated_engine(url: str) -> Engine:
+    """The engine for `url` with the queue schema brought up to date."""
+    engine = get_engine(url)
+    migrate(engine)
+    return engine
 
 
 def sqlite_engine(tmp_path: Path) -> Engine:
-    engine = get_engine(f"sqlite:///{tmp_path / 'queue.sqlite3'}")
-    migrate(engine)
-    return engine
+    return migrated_engine(f"sqlite:///{tmp_path / 'queue.sqlite3'}")
 
 
 def add_request(
@@ -73,13 +77,6 @@ def move_to(engine: Engine, request_id: int, status: str, *, other: int | None =
 def add_reviewer(engine: Engine, name: str = "sato") -> str:
     accounts.add_reviewer(engine, name, PASSWORD)
     return name
-
-
-def csrf_from(html: str) -> str:
-    match = _CSRF.search(html)
-    if match is None:
-        raise AssertionError("no CSRF token in the page")
-    return match.group(1)
 
 
 def login(client: FlaskClient, name: str = "sato", password: str = PASSWORD) -> Any:

@@ -6,13 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from review_helpers import sqlite_engine
+from review_helpers import migrated_engine, sqlite_engine
 from services import postgres_schema
 from sqlalchemy import Engine, inspect, select, text
 from werkzeug.security import generate_password_hash
 
 from forms_app import accounts
-from forms_app.db import get_engine
 from forms_app.migrations import migrate
 from forms_app.schema import SCHEMA_VERSION, reviewers
 
@@ -117,7 +116,6 @@ def test_upgrade_from_version_2_gives_existing_reviewers_a_session_key(engine: E
 @pytest.mark.service
 def test_upgrade_from_version_2_on_postgresql() -> None:
     with postgres_schema() as url:
-        engine = get_engine(url)
-        migrate(engine)
+        engine = migrated_engine(url)
         _downgrade_to_v2(engine)
         _check_upgraded(engine)

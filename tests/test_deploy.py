@@ -12,7 +12,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,14 +21,12 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
-from product_fixtures import ServerProcess, free_port, wait_for_http
+from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
 
-from forms_app.testing import feedback_data
+from forms_app.testing import csrf_from, feedback_data
 
-ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-BIN = Path(sys.executable).parent
 SECRETS = {
     "CMSKIT_FORMS_SECRET_KEY": "deploy-test-secret-" + "2" * 32,
     "CMSKIT_FORMS_SUPPORT_ID_PEPPER": "deploy-test-pepper-" + "3" * 32,
@@ -309,9 +306,7 @@ def test_a_request_submitted_through_nginx_gets_a_receipt_and_a_status(stack: St
     status, headers, body = _fetch(stack.base_url + "/forms/feedback/")
     assert status == 200
     cookie = _session_cookie(headers)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body.decode("utf-8"))
-    assert token, body[:500]
-    fields = feedback_data(stack.support_id, csrf_token=token.group(1))
+    fields = feedback_data(stack.support_id, csrf_token=csrf_from(body.decode("utf-8")))
     request = urllib.request.Request(
         stack.base_url + "/forms/feedback/",
         data=urllib.parse.urlencode(fields).encode("utf-8"),

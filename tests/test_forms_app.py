@@ -9,16 +9,19 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from forms_app.schema import request_history, requests
 from forms_app.testing import (
     add_support_id,
+    count_rows,
+    csrf_from,
     csrf_token,
     docs_data,
     engine_of,
     feedback_data,
     make_app,
+    receipt_on_thanks,
 )
 
 VALID_ID = "CK-2024-AB12-XY34"
@@ -37,8 +40,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 def count_requests(app: Flask) -> int:
-    with engine_of(app).connect() as conn:
-        return conn.execute(select(func.count()).select_from(requests)).scalar_one()
+    return count_rows(engine_of(app))
 
 
 def error_of(html: str, field_id: str) -> str:
@@ -51,13 +53,6 @@ def error_of(html: str, field_id: str) -> str:
     text = re.sub(r"<[^>]+>", "", match.group(1)).strip()
     assert text.startswith("エラー:")  # announced as an error by screen readers
     return text.removeprefix("エラー:")
-
-
-def receipt_on_thanks(client: FlaskClient) -> str:
-    html = client.get("/thanks/").get_data(as_text=True)
-    match = re.search(r'class="receipt__number" lang="en">([0-9A-Z-]+)<', html)
-    assert match, html
-    return match.group(1)
 
 
 # ---------------------------------------------------------------- pages
@@ -349,11 +344,7 @@ def test_csrf_missing_token_keeps_input(csrf_app: Flask) -> None:
     assert "ページの有効期限が切れたか" in html
     assert 'value="消えない件名"' in html
     # A fresh token is on the page, so pressing 送信 again works.
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert token
-    again = client.post(
-        "/feedback/", data=feedback_data(VALID_ID, csrf_token=token.group(1))
-    )
+    again = client.post("/feedback/", data=feedback_data(VALID_ID, csrf_token=csrf_from(html)))
     assert again.status_code == 303
     assert count_requests(csrf_app) == 1
 
@@ -379,8 +370,7 @@ def test_csrf_https_needs_same_origin_referer(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
     base = "https://localhost/forms"
     html = client.get("/feedback/", base_url=base).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    data = feedback_data(VALID_ID, csrf_token=token)
+    data = feedback_data(VALID_ID, csrf_token=csrf_from(html))
     no_referer = client.post("/feedback/", base_url=base, data=data)
     assert no_referer.status_code == 400
     other_site = client.post(
@@ -435,8 +425,7 @@ def test_failure_inside_the_transaction_stores_nothing(tmp_path: Path) -> None:
     assert response.status_code == 503
     assert 'value="失敗しても残る"' in response.get_data(as_text=True)
     assert count_requests(app) == 0
-    with engine_of(app).connect() as conn:
-        assert conn.execute(select(func.count()).select_from(request_history)).scalar_one() == 0
+    assert count_rows(engine_of(app), request_history) == 0
     assert client.get("/thanks/").status_code == 302
 
 

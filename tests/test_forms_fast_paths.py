@@ -21,20 +21,26 @@ from pathlib import Path
 import pytest
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
-from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
-from sqlalchemy import Connection, func, select
+from review_helpers import migrated_engine
+from sqlalchemy import Connection, select
 
 from forms_app import queue
 from forms_app.attempts import LocalMemoryStorage, limiter
 from forms_app.config import DEFAULTS
 from forms_app.db import _write_gate, dispose_all, get_engine, write_tx
 from forms_app.forms import DocsRequestForm, FeedbackForm
-from forms_app.migrations import migrate
 from forms_app.schema import failed_attempts, requests
-from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
+from forms_app.testing import (
+    add_support_id,
+    count_rows,
+    engine_of,
+    feedback_data,
+    make_app,
+    session_cookie,
+)
 
 SESSION_COOKIE = DEFAULTS["SESSION_COOKIE_NAME"]
 
@@ -106,7 +112,7 @@ def _hold_gate(url: str, marker: Path, seconds: float) -> None:
 
 def test_write_gate_admits_one_writer_at_a_time(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
-    migrate(get_engine(url))
+    migrated_engine(url)
     marker = tmp_path / "spans.txt"
     ctx = multiprocessing.get_context("spawn")
     children = [ctx.Process(target=_hold_gate, args=(url, marker, 0.3)) for _ in range(3)]
@@ -123,8 +129,7 @@ def test_write_gate_admits_one_writer_at_a_time(tmp_path: Path) -> None:
 
 
 def test_write_gate_is_reentrant_in_one_thread(tmp_path: Path) -> None:
-    engine = get_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
-    migrate(engine)
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
     gate = _write_gate(engine)
     assert gate is not None
     deadline = time.monotonic() + 5
@@ -146,9 +151,8 @@ def test_submit_checked_refusal_keeps_what_the_check_wrote(tmp_path: Path) -> No
         return None
 
     assert queue.submit_checked(engine, refuse) is None
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(failed_attempts)).scalar_one() == 1
-        assert conn.execute(select(func.count()).select_from(requests)).scalar_one() == 0
+    assert count_rows(engine, failed_attempts) == 1
+    assert count_rows(engine) == 0
 
 
 def test_wrong_id_with_other_field_errors_is_counted_and_shown(tmp_path: Path) -> None:
@@ -167,12 +171,6 @@ def test_wrong_id_with_other_field_errors_is_counted_and_shown(tmp_path: Path) -
 # ---------------------------------------------------------------- session cookie
 
 
-def _session_cookie(client: FlaskClient) -> str:
-    cookie = client.get_cookie(SESSION_COOKIE, path="/forms") or client.get_cookie(SESSION_COOKIE)
-    assert cookie is not None, "no session cookie was set"
-    return cookie.value
-
-
 def test_submit_answers_a_bare_303_and_an_uncompressed_signed_session(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     add_support_id(engine_of(app), "CK-FAST-0002")
@@ -181,7 +179,7 @@ def test_submit_answers_a_bare_303_and_an_uncompressed_signed_session(tmp_path: 
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/thanks/")
     assert response.get_data() == b""
-    value = _session_cookie(client)
+    value = session_cookie(client)
     assert not value.startswith(".")  # itsdangerous marks zlib payloads with a dot
     reader = URLSafeTimedSerializer(
         app.secret_key,

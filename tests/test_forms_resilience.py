@@ -6,31 +6,39 @@ Real services only: a SQLite write lock held by another process, a Redis URL on 
 
 from __future__ import annotations
 
-import re
+import contextlib
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from product_fixtures import free_port
-from sqlalchemy import func, select
 
 from forms_app import ConfigError, accounts, notify, receipts, triage
 from forms_app.attempts import client_key, client_scope
 from forms_app.labels import STATUS_LABELS
 from forms_app.schema import requests
-from forms_app.testing import PEPPER, add_support_id, engine_of, feedback_data, make_app
+from forms_app.testing import (
+    PEPPER,
+    add_support_id,
+    count_rows,
+    engine_of,
+    feedback_data,
+    make_app,
+    receipt_on_thanks,
+)
 from forms_app.views import STATUS_DESCRIPTIONS
 
 VALID_ID = "CK-SAFE-0001"
 
 
 def _count(app: Flask) -> int:
-    with engine_of(app).connect() as conn:
-        return conn.execute(select(func.count()).select_from(requests)).scalar_one()
+    return count_rows(engine_of(app))
 
 
 # ---------------------------------------------------------------- SQLite write deadline
@@ -43,7 +51,30 @@ def locked_app(tmp_path: Path) -> Flask:
     return app
 
 
-def _hold_write_lock(db: Path) -> subprocess.Popen[str]:
+@contextlib.contextmanager
+def _lock_holder(code: str, *, kill: bool = False) -> Iterator[None]:
+    """Run `code` in another process until it prints 'locked'; on leaving, kill it or send it a
+    newline (which a holder reading stdin takes as its cue to let go), then wait for its end."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        if kill:
+            holder.kill()
+        else:
+            with contextlib.suppress(BrokenPipeError):  # a holder that has already ended
+                holder.stdin.write("\n")
+        with contextlib.suppress(BrokenPipeError):
+            holder.stdin.close()
+        holder.wait(10)
+        holder.stdout.close()
+
+
+def _hold_write_lock(db: Path) -> AbstractContextManager[None]:
     """Another process (a backup, a sqlite3 shell) holding SQLite's write lock."""
     code = (
         "import sqlite3, sys, time\n"
@@ -53,18 +84,13 @@ def _hold_write_lock(db: Path) -> subprocess.Popen[str]:
         "sys.stdin.readline()\n"
         "c.execute('ROLLBACK')\n"
     )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    return holder
+    return _lock_holder(code)
 
 
 def test_held_write_lock_gives_quick_503_to_every_waiting_submit(
     locked_app: Flask, tmp_path: Path
 ) -> None:
     """Waits do not add up: each submit gives up after its own deadline (WRITE_TIMEOUT=1)."""
-    holder = _hold_write_lock(tmp_path / "queue.sqlite3")
     results: dict[int, tuple[int, float, str]] = {}
 
     def submit(n: int) -> None:
@@ -75,19 +101,12 @@ def test_held_write_lock_gives_quick_503_to_every_waiting_submit(
         took = time.monotonic() - started
         results[n] = (response.status_code, took, response.get_data(as_text=True))
 
-    try:
+    with _hold_write_lock(tmp_path / "queue.sqlite3"):
         threads = [threading.Thread(target=submit, args=(n,)) for n in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(60)
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.close()
-        holder.wait(10)
-        assert holder.stdout is not None
-        holder.stdout.close()
     assert sorted(results) == [0, 1, 2, 3]
     for n, (status, took, html) in results.items():
         assert status == 503
@@ -100,8 +119,10 @@ def test_held_write_lock_gives_quick_503_to_every_waiting_submit(
     assert after.status_code == 303
 
 
-def _hold_gate_file(db: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another worker holding the write gate's file lock for `seconds`."""
+def _hold_gate_file(
+    db: Path, seconds: float, *, kill: bool = False
+) -> AbstractContextManager[None]:
+    """Another worker holding the write gate's file lock for `seconds` (or until killed)."""
     code = (
         "import fcntl, os, time\n"
         f"fd = os.open({str(db) + '-writegate'!r}, os.O_RDWR | os.O_CREAT, 0o600)\n"
@@ -109,9 +130,7 @@ def _hold_gate_file(db: Path, seconds: float) -> subprocess.Popen[str]:
         "print('locked', flush=True)\n"
         f"time.sleep({seconds})\n"
     )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    return holder
+    return _lock_holder(code, kill=kill)
 
 
 def test_gate_and_busy_wait_share_one_deadline(tmp_path: Path) -> None:
@@ -119,21 +138,11 @@ def test_gate_and_busy_wait_share_one_deadline(tmp_path: Path) -> None:
     app = make_app(tmp_path, WRITE_TIMEOUT=2)
     add_support_id(engine_of(app), VALID_ID)
     db = tmp_path / "queue.sqlite3"
-    sqlite_holder = _hold_write_lock(db)
-    gate_holder = _hold_gate_file(db, 1.5)
-    try:
+    # Leaving the block waits for the gate holder's end first, then lets SQLite's lock go.
+    with _hold_write_lock(db), _hold_gate_file(db, 1.5):
         started = time.monotonic()
         response = app.test_client().post("/feedback/", data=feedback_data(VALID_ID))
         took = time.monotonic() - started
-    finally:
-        gate_holder.wait(10)
-        assert sqlite_holder.stdin is not None and sqlite_holder.stdout is not None
-        sqlite_holder.stdin.write("\n")
-        sqlite_holder.stdin.close()
-        sqlite_holder.wait(10)
-        sqlite_holder.stdout.close()
-        assert gate_holder.stdout is not None
-        gate_holder.stdout.close()
     assert response.status_code == 503
     assert 1.4 < took < 2.9, f"waited {took:.1f} s"
     # The busy timeout given back to the pooled connection is the full deadline again.
@@ -144,14 +153,8 @@ def test_gate_and_busy_wait_share_one_deadline(tmp_path: Path) -> None:
 def test_gate_held_by_another_worker_past_the_deadline(tmp_path: Path) -> None:
     app = make_app(tmp_path, WRITE_TIMEOUT=1)
     add_support_id(engine_of(app), VALID_ID)
-    holder = _hold_gate_file(tmp_path / "queue.sqlite3", 3)
-    try:
+    with _hold_gate_file(tmp_path / "queue.sqlite3", 3, kill=True):
         response = app.test_client().post("/feedback/", data=feedback_data(VALID_ID, title="門"))
-    finally:
-        holder.kill()
-        holder.wait(10)
-        assert holder.stdout is not None
-        holder.stdout.close()
     assert response.status_code == 503 and 'value="門"' in response.get_data(as_text=True)
     assert _count(app) == 0
 
@@ -285,13 +288,12 @@ def test_status_page_names_come_from_the_shared_labels(tmp_path: Path) -> None:
     add_support_id(engine_of(app), VALID_ID)
     client = app.test_client()
     client.post("/feedback/", data=feedback_data(VALID_ID))
-    receipt = re.search(r'receipt__number" lang="en">([0-9A-Z-]+)<', client.get("/thanks/").text)
-    assert receipt
+    receipt = receipt_on_thanks(client)
     assert set(STATUS_DESCRIPTIONS) == set(triage.STATUSES) == set(STATUS_LABELS)
     for status in triage.STATUSES:
         with engine_of(app).begin() as conn:
             conn.execute(requests.update().values(status=status))
-        html = client.get("/status/", query_string={"receipt": receipt.group(1)}).text
+        html = client.get("/status/", query_string={"receipt": receipt}).text
         assert STATUS_LABELS[status] in html and STATUS_DESCRIPTIONS[status] in html
 
 

@@ -10,7 +10,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
-from product_fixtures import free_port
+from product_fixtures import BIN, free_port
 from review_helpers import add_request
 from sqlalchemy import Engine
 
@@ -277,7 +276,7 @@ def test_the_worker_loop_outlives_failing_rows(tmp_path: Path, garbage: GarbageR
     with app.app_context():
         add_request(engine)
         add_request(engine)
-    command = [str(Path(sys.executable).parent / "cmskit-forms"), "review",
+    command = [str(BIN / "cmskit-forms"), "review",
                "deliver-notifications", "--loop", "--interval", "0.5", "--json"]
     log = tmp_path / "worker.log"
     with log.open("w") as errors, subprocess.Popen(

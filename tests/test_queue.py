@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from review_helpers import migrated_engine
+from sqlalchemy import inspect, select, text
 
 from forms_app import create_app
 from forms_app.db import get_engine
@@ -17,9 +18,11 @@ from forms_app.schema import SCHEMA_VERSION, request_history, requests
 from forms_app.testing import (
     add_support_id,
     config_for,
+    count_rows,
     engine_of,
     feedback_data,
     make_app,
+    receipt_on_thanks,
     submit_many,
 )
 
@@ -87,8 +90,8 @@ def test_upgrade_from_version_1_keeps_rows(tmp_path: Path) -> None:
     with engine.connect() as conn:
         indexes = {ix["name"] for ix in inspect(conn).get_indexes("failed_attempts")}
         assert "ix_failed_at" in indexes
-        assert conn.execute(select(func.count()).select_from(requests)).scalar_one() == 1
-        assert conn.execute(select(func.count()).select_from(request_history)).scalar_one() == 1
+    assert count_rows(engine) == 1
+    assert count_rows(engine, request_history) == 1
     create_app(config_for(tmp_path, ENV="production"))  # now starts
 
 
@@ -98,8 +101,7 @@ def test_production_refuses_an_empty_queue(tmp_path: Path) -> None:
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    engine = get_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
-    migrate(engine)
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}")
     with engine.begin() as conn:
         conn.execute(text("UPDATE schema_version SET version = 99"))
     with pytest.raises(SchemaError, match="newer than this app"):
@@ -130,9 +132,8 @@ def test_concurrent_submissions_from_four_processes(tmp_path: Path) -> None:
     assert len(set(acknowledged)) == 100
     with engine_of(app).connect() as conn:
         stored = conn.execute(select(requests.c.receipt)).scalars().all()
-        histories = conn.execute(select(func.count()).select_from(request_history)).scalar_one()
     assert sorted(stored) == sorted(acknowledged)
-    assert histories == 100
+    assert count_rows(engine_of(app), request_history) == 100
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -166,17 +167,14 @@ def test_whole_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     assert wrong.status_code == 400
     response = client.post("/feedback/", data=feedback_data("ｐｇ－０００１－０００２"))
     assert response.status_code == 303
-    receipt = re.search(
-        r'receipt__number" lang="en">([0-9A-Z-]+)<', client.get("/thanks/").get_data(as_text=True)
-    ).group(1)
+    receipt = receipt_on_thanks(client)
     status = client.get("/status/", query_string={"receipt": receipt})
     assert status.status_code == 200 and "受付済み" in status.get_data(as_text=True)
     with engine.connect() as conn:
         row = conn.execute(select(requests).where(requests.c.receipt == receipt)).one()
-        history = conn.execute(select(func.count()).select_from(request_history)).scalar_one()
         failed = conn.execute(text("SELECT count(*) FROM failed_attempts")).scalar_one()
     assert row.fields["title"] == "記事の一覧で並び順が保存されない"
-    assert history == 1
+    assert count_rows(engine, request_history) == 1
     assert failed == 2  # the wrong ID: one row per client, one per ID
 
 

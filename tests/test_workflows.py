@@ -6,16 +6,15 @@ Validation uses check-jsonschema with its vendored GitHub-workflow schema (no ne
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from product_fixtures import BIN, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
+CHECK_JSONSCHEMA = BIN / "check-jsonschema"
 
 
 def _validate(*paths: Path) -> subprocess.CompletedProcess[str]:

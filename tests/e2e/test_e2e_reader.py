@@ -13,16 +13,14 @@ import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content, Question
 from cmskb.finder.search import Need, find_options
+from content_helpers import SEED_PRICES
 from playwright.sync_api import Browser, Locator, Page, expect
 from product_fixtures import ROOT, Product, close_page, new_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
 # Every tax-included price of the seed's table (税別 x 1.10, codes A-I).
-SEED_PRICES_INCL_TAX = [
-    "88,000円", "176,000円", "264,000円", "330,000円", "462,000円",
-    "572,000円", "308,000円", "8,800円", "13,200円",
-]  # fmt: skip
+SEED_PRICES_INCL_TAX = [f"{row[-1] * 110 // 100:,}円" for row in SEED_PRICES.values()]
 
 
 @cache

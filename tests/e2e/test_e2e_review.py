@@ -37,10 +37,9 @@ def reviewer(product: Product) -> str:
 
 
 @pytest.fixture
-def customer(browser: Browser, product: Product) -> Iterator[Page]:
-    page = new_page(browser, product)
-    yield page
-    close_page(page)
+def customer(page: Page) -> Page:
+    """The customer's browser page: the shared `page` fixture (tests/product_fixtures.py)."""
+    return page
 
 
 @pytest.fixture
