@@ -8,22 +8,61 @@
     dialog.setAttribute("aria-label", "サイト内検索");
   }
 
+  var input = document.querySelector("input[data-md-component='search-query']");
+  if (!input) {
+    return;
+  }
+
   /* Customers often type full-width Latin letters and digits (サポートＩＤ, Ｃｒｏｎ) or
      half-width katakana. The index holds the NFKC form, so normalise the query the same
-     way before Material's search (which runs on keyup) reads it. Never during IME
-     composition, which would break the conversion the person is typing. */
-  var input = document.querySelector("input[data-md-component='search-query']");
-  if (input && typeof "".normalize === "function") {
-    var normalise = function (event) {
-      if (event.isComposing) {
-        return;
-      }
-      var value = input.value.normalize("NFKC");
-      if (value !== input.value) {
-        input.value = value;
-      }
-    };
-    input.addEventListener("input", normalise);
-    input.addEventListener("compositionend", normalise);
+     way before Material's search (which runs on keyup) reads it. */
+  var normalise = function () {
+    if (typeof "".normalize !== "function") {
+      return;
+    }
+    var value = input.value.normalize("NFKC");
+    if (value !== input.value) {
+      input.value = value;
+    }
+  };
+
+  /* While an IME composes (ぱすわ… before it becomes パスワード), the box holds text the
+     person has not chosen yet: Material would search on every keyup. Hold those keyups
+     back and search once the composition ends, with the text the person chose. */
+  var composing = false;
+  input.addEventListener("compositionstart", function () {
+    composing = true;
+  });
+  input.addEventListener("compositionend", function () {
+    composing = false;
+    normalise();
+    input.dispatchEvent(new KeyboardEvent("keyup", { key: "Process", bubbles: true }));
+  });
+  input.addEventListener("keyup", function (event) {
+    if (composing || event.isComposing) {
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  input.addEventListener("input", function (event) {
+    if (!composing && !event.isComposing) {
+      normalise();
+    }
+  });
+
+  /* No result: say where to go next (the FAQ index, the request forms). The links are in
+     a template of the page (main.html), shown under Material's result list, outside it:
+     Material reads every link in the list as a result. */
+  var template = document.getElementById("kb-search-help");
+  var meta = document.querySelector(".md-search-result__meta");
+  if (!template || !meta) {
+    return;
   }
+  var help = template.content.firstElementChild.cloneNode(true);
+  help.hidden = true;
+  meta.parentNode.after(help);
+  var none = template.getAttribute("data-none");
+  var update = function () {
+    help.hidden = !(input.value.trim() && meta.textContent.trim() === none);
+  };
+  new MutationObserver(update).observe(meta, { childList: true, characterData: true, subtree: true });
 })();

@@ -1,7 +1,8 @@
 """Every generated file of the site, for MkDocs and for any other builder.
 
 `generate(content)` returns the Markdown pages (src_uri -> text) with the plan finder
-placed on the plans page, and the finder's static assets (site path -> text). The MkDocs
+placed on the plans page, and the static assets (site path -> text) of the finder and of
+the search (its index is built over the built site, see `cmskb.search`). The MkDocs
 plugin and `cmskb export` both call it, so the two never drift apart.
 """
 
@@ -13,6 +14,7 @@ from cmskb.content.model import Content
 from cmskb.content.render import render_pages
 from cmskb.finder.page import finder_assets, finder_markup
 from cmskb.finder.search import FinderTableError
+from cmskb.search.site import browser_assets
 
 
 class SiteFilesError(ValueError):
@@ -26,10 +28,13 @@ class SiteFiles:
 
 
 def generate(content: Content) -> SiteFiles:
-    """Render every page (each once) and the plan finder's assets."""
+    """Render every page (each once), the plan finder's and the search's assets."""
     try:
         markup = finder_markup(content)
         assets = finder_assets(content)
     except FinderTableError as exc:  # the loader checks the table shape: not expected
         raise SiteFilesError(f"plans.yml: プランファインダーを作れません: {exc}") from exc
-    return SiteFiles(pages=render_pages(content, finder_markup=markup), assets=dict(assets))
+    return SiteFiles(
+        pages=render_pages(content, finder_markup=markup),
+        assets={**assets, **browser_assets()},
+    )

@@ -17,8 +17,17 @@ from typing import TypeVar
 
 import yaml
 
+from .anchors import OPEN_PAGES
 from .fields import FieldReader, line_of
-from .model import Category, Content, NewsItem, Question, SiteSettings, newest_first
+from .model import (
+    Category,
+    Content,
+    NewsItem,
+    Question,
+    SearchSettings,
+    SiteSettings,
+    newest_first,
+)
 from .problems import ContentError, Problem
 from .readers import (
     Ref,
@@ -28,11 +37,12 @@ from .readers import (
     read_plans,
     read_question,
     read_recommendations,
+    read_search,
     read_site,
     read_support,
     read_ticket_examples,
 )
-from .textcheck import TextSource, check_texts, expand_content
+from .textcheck import TextSource, check_texts, expand_content, site_map_of
 from .yamlfile import read_yaml
 
 T = TypeVar("T")
@@ -44,6 +54,9 @@ TOP_LEVEL_FILES = (
     "ticket-examples.yml",
     "support.yml",
 )
+# Files an editor may leave out.
+SEARCH_FILE = "search.yml"
+OPTIONAL_FILES = (SEARCH_FILE,)
 CATEGORIES_FILE = "faq/categories.yml"
 
 __all__ = ["ContentError", "Problem", "load_content", "load_site"]
@@ -133,12 +146,13 @@ def _read_files(
 
 def _check_unknown_top_level(run: _Run) -> None:
     for path in sorted(run.root.iterdir()):
-        if path.is_file() and path.suffix in (".yml", ".yaml") and path.name not in TOP_LEVEL_FILES:
-            close = difflib.get_close_matches(path.name, TOP_LEVEL_FILES, n=1, cutoff=0.6)
+        known = TOP_LEVEL_FILES + OPTIONAL_FILES
+        if path.is_file() and path.suffix in (".yml", ".yaml") and path.name not in known:
+            close = difflib.get_close_matches(path.name, known, n=1, cutoff=0.6)
             hint = (
                 f"{close[0]} の書き間違いではありませんか。"
                 if close
-                else f"使えるファイルは {', '.join(TOP_LEVEL_FILES)} です。"
+                else f"使えるファイルは {', '.join(known)} です。"
             )
             run.report(path.name, 0, "", "不明なファイルです(読み込まれません)。", hint)
 
@@ -402,6 +416,8 @@ def _load(root: Path) -> Content:
     )
     ticket_examples = run.read("ticket-examples.yml", read_ticket_examples)
     support = run.read("support.yml", read_support)
+    search_read = run.read(SEARCH_FILE, read_search) if (root / SEARCH_FILE).is_file() else None
+    search, exclude_refs = search_read or (None, [])
 
     if plans is not None:
         _check_plan_refs(run, recommendation_refs, {p.code for p in plans.plans if p.code})
@@ -428,7 +444,7 @@ def _load(root: Path) -> Content:
     table, question_list, news_list = expand_content(
         plans, [q for _, _, q in questions], [n for _, _, n in news]
     )
-    return Content(
+    content = Content(
         site=site,
         plans=table,
         recommendations=recommendations,
@@ -437,4 +453,28 @@ def _load(root: Path) -> Content:
         categories=tuple(categories),
         questions=tuple(question_list),
         news=tuple(newest_first(news_list)),
+        search=search or SearchSettings(),
     )
+    _check_search_pages(run, content, exclude_refs)
+    if run.problems:
+        raise ContentError(run.problems)
+    return content
+
+
+def _check_search_pages(run: _Run, content: Content, refs: list[Ref]) -> None:
+    """Every page search.yml keeps out of the search must exist."""
+    if not refs:
+        return
+    pages = set(site_map_of(content).pages) | OPEN_PAGES
+    for ref in refs:
+        if ref.value not in pages:
+            close = difflib.get_close_matches(ref.value, sorted(pages), n=1, cutoff=0.6)
+            run.report(
+                SEARCH_FILE,
+                ref.line,
+                ref.field,
+                f'ページ "{ref.value}" はサイトにありません。',
+                f'"{close[0]}" の書き間違いではありませんか。'
+                if close
+                else "サイト内のページのパス(/editors/ など)を書いてください。",
+            )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -231,6 +231,15 @@ class Question:
     updated: dt.date
     draft: bool
     source: Source
+    keywords: tuple[str, ...] = ()  # words readers may search by that the text lacks
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSettings:
+    """content/search.yml: how the site's search reads queries, and what it leaves out."""
+
+    synonyms: tuple[tuple[str, ...], ...] = ()  # each group: words that mean the same
+    exclude: tuple[str, ...] = ()  # site paths (``/editors/``) kept out of the search
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +274,7 @@ class Content:
     categories: tuple[Category, ...]
     questions: tuple[Question, ...]
     news: tuple[NewsItem, ...]  # newest first
+    search: SearchSettings = field(default_factory=SearchSettings)
 
     @property
     def published_questions(self) -> tuple[Question, ...]:

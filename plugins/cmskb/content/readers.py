@@ -36,6 +36,7 @@ from .model import (
     Question,
     RecommendationCase,
     Rounding,
+    SearchSettings,
     ServiceItem,
     SiteSettings,
     Source,
@@ -47,6 +48,8 @@ from .price_rules import check_plan, check_table_shape
 from .texts import TextRef
 
 T = TypeVar("T")
+
+KEYWORD_MAX_CHARS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +517,7 @@ def read_question(
         root,
         "",
         required=("id", "question", "answer", "products", "updated"),
-        optional=("tags", "related", "draft"),
+        optional=("tags", "related", "draft", "keywords"),
     )
     if keys is None:
         return None, refs
@@ -541,6 +544,7 @@ def read_question(
     draft_node = keys.get("draft")
     draft = reader.boolean(draft_node, "draft") if draft_node is not None else False
     tags = reader.texts(keys.get("tags"), "tags") if keys.get("tags") is not None else ()
+    keywords = _keywords(reader, keys.get("keywords"))
     answer = reader.text(keys.get("answer"), "answer")
     refs.add_text(keys.get("answer"), answer, "answer")
     question = _build(
@@ -555,8 +559,67 @@ def read_question(
         updated=reader.date(keys.get("updated"), "updated"),
         draft=bool(draft),
         source=_source(reader, root),
+        keywords=keywords,
     )
     return question, refs
+
+
+def _keywords(reader: FieldReader, node: yaml.Node | None) -> tuple[str, ...]:
+    """Search keywords: short words or phrases, each once."""
+    if node is None:
+        return ()
+    values = reader.texts(node, "keywords") or ()
+    seen: set[str] = set()
+    for i, (item, value) in enumerate(zip(node.value, values, strict=False)):
+        field_name = index("keywords", i)
+        if len(value) > KEYWORD_MAX_CHARS or "," in value:
+            reader.report(
+                item,
+                field_name,
+                f'キーワード "{value[:20]}" は長すぎるか、カンマを含んでいます。',
+                f"{KEYWORD_MAX_CHARS} 文字以内の語句を、1 行に 1 つずつ書いてください。",
+            )
+        elif value in seen:
+            reader.report(
+                item, field_name, f'キーワード "{value}" が重複しています。', "1 つにしてください。"
+            )
+        seen.add(value)
+    return tuple(dict.fromkeys(values))
+
+
+def read_search(reader: FieldReader, root: yaml.Node) -> tuple[SearchSettings | None, list[Ref]]:
+    """content/search.yml: synonym groups, and the pages kept out of the search (as refs,
+    which the loader checks against the site's pages)."""
+    keys = reader.mapping(root, "", optional=("synonyms", "exclude"))
+    if keys is None:
+        return None, []
+    groups: list[tuple[str, ...]] = []
+    owner: dict[str, str] = {}  # word -> field of the group that has it
+    for i, group_node in enumerate(reader.sequence(keys.get("synonyms"), "synonyms") or []):
+        field_name = index("synonyms", i)
+        words = reader.texts(group_node, field_name, min_items=2)
+        if not words:
+            continue
+        for j, word in enumerate(words):
+            key = word.strip()
+            if key in owner:
+                reader.report(
+                    group_node.value[j],
+                    index(field_name, j),
+                    f'"{key}" は {owner[key]} にもあります。',
+                    "1 つの語は 1 つのグループにだけ書き、"
+                    "同じ意味の語は同じグループにまとめてください。",
+                )
+            owner.setdefault(key, field_name)
+        groups.append(tuple(dict.fromkeys(w.strip() for w in words)))
+    exclude: list[Ref] = []
+    for i, node in enumerate(reader.sequence(keys.get("exclude"), "exclude") or []):
+        field_name = index("exclude", i)
+        path = reader.site_path(node, field_name)
+        if path is not None:
+            exclude.append(Ref(path, line_of(node), field_name))
+    settings = SearchSettings(synonyms=tuple(groups), exclude=tuple(r.value for r in exclude))
+    return settings, exclude
 
 
 def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsItem | None, Refs]:

@@ -168,16 +168,19 @@ def _relpath(target: str, start: str) -> str:
     return posixpath.relpath(target, start)
 
 
-def front_matter(title: str | None, description: str) -> str:
-    """YAML front matter with the page title (if any) and meta description.
+def front_matter(title: str | None, description: str, keywords: Iterable[str] = ()) -> str:
+    """YAML front matter with the page title (if any), meta description and keywords.
 
     The values are HTML-escaped because the theme writes ``page.meta`` into the head
-    without escaping; JSON strings are valid YAML scalars.
+    without escaping; JSON strings are valid YAML scalars. Keywords feed the site search.
     """
     lines = ["---"]
     if title is not None:
         lines.append(f"title: {json.dumps(escape_html(title), ensure_ascii=False)}")
     lines.append(f"description: {json.dumps(escape_html(description), ensure_ascii=False)}")
+    words = [escape_html(k) for k in dict.fromkeys(keywords)]
+    if words:
+        lines.append(f"keywords: {json.dumps(words, ensure_ascii=False)}")
     return "\n".join(lines) + "\n---\n"
 
 

@@ -16,3 +16,5 @@ class KnowledgeBaseConfig(base.Config):
     faq_nav_anchor = c.Type(str, default="faq/index.md")
     # Number of news items in the feed (newest first).
     feed_items = c.Type(int, default=20)
+    # The site's search (cmskb.search): index the built pages, answer Material's dialog.
+    search = c.Type(bool, default=True)

@@ -3,12 +3,13 @@
 A thin adapter over `cmskb.content`: load, validate and render (`on_config`, before MkDocs
 cleans the site directory, so that bad content leaves an existing site untouched), add the
 rendered Markdown as generated files (`on_files`), put FAQPage JSON-LD in page meta
-(`on_page_context`) and write the RSS feed (`on_post_build`).
+(`on_page_context`) and write the RSS feed and the search index (`on_post_build`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment
@@ -31,6 +32,7 @@ from cmskb.content.render import (
     plain_text,
     question_uri,
 )
+from cmskb.search.site import index_site, worker_url
 from cmskb.site_files import SiteFiles, SiteFilesError, generate
 
 from .config import KnowledgeBaseConfig
@@ -39,6 +41,8 @@ from .feed import build_rss
 log = get_plugin_logger(__name__)
 
 FEED_TITLE_SUFFIX = "お知らせ"
+# What the search dialog says when nothing matches (kb.js then offers where to go).
+SEARCH_NONE = "該当するページが見つかりませんでした"
 
 
 class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
@@ -64,6 +68,8 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         self.content = self._load_content(content_root)
         self._site_files = self._render(self.content)
         self._add_categories_to_nav(config, self.content)
+        if self.config.search:
+            _show_search_dialog(config)
         return config
 
     @event_priority(50)  # early: later plugins see the generated pages
@@ -93,6 +99,10 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
                 "path": FEED_PATH,
                 "title": _feed_title(self.content),
             }
+            env.globals["kb_forms"] = self.content.site.forms
+            if self.config.search:
+                env.globals["kb_search_worker"] = worker_url()
+                env.globals["kb_search_none"] = SEARCH_NONE
         return env
 
     @event_priority(0)
@@ -119,6 +129,9 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         if not self.config.enabled or self.content is None:
             return
         self._write_feed(config, self.content)
+        if self.config.search:
+            stats = index_site(Path(config.site_dir), self.content.search)
+            log.debug(f"search index: {stats}")
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -241,6 +254,28 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
     def _absolute_url(config: MkDocsConfig, path: str) -> str:
         base = config.site_url or "/"
         return base.rstrip("/") + "/" + path
+
+
+class _SearchDialog:
+    """Stands in for Material's search plugin in ``config.plugins``.
+
+    Material's header template shows the search box and dialog only when
+    ``config.plugins["material/search"].config.enabled`` is true; the dialog then talks to
+    the worker the page's config names (ours, see main.html). Registering this object,
+    which handles no event, shows the dialog without Material building its own index.
+    """
+
+    config = SimpleNamespace(enabled=True)
+
+
+def _show_search_dialog(config: MkDocsConfig) -> None:
+    name = "material/search"
+    if name in config.plugins or "search" in config.plugins:
+        raise PluginError(
+            "cmskb: mkdocs.yml の plugins から search を外してください。"
+            "サイト内検索は cmskb が提供します(search: false で無効にできます)。"
+        )
+    config.plugins[name] = _SearchDialog()  # type: ignore[assignment]
 
 
 def _feed_title(content: Content) -> str:
