@@ -3,7 +3,9 @@
 Directory URLs get their ``index.html``; a directory without its trailing slash is
 redirected to it (relative links in MkDocs pages need the slash); a missing path gets the
 site's own ``404.html`` with status 404. Only GET and HEAD are allowed. Files are sent with
-Werkzeug's ``send_file`` (ETag, Last-Modified, conditional and range requests).
+Werkzeug's ``send_file`` (ETag, Last-Modified, conditional and range requests). A file the
+build precompressed (``x.bin.gz`` beside ``x.bin``, as the search index has) is sent
+compressed to a client that accepts gzip, as nginx's ``gzip_static`` does.
 """
 
 from __future__ import annotations
@@ -72,9 +74,12 @@ class StaticSite:
     def _send(self, request: Request, path: Path, status: int = 200) -> Response:
         # The file is read whole (site files are small): Werkzeug's development server can
         # skip closing an open file when a client drops the connection.
-        stat = path.stat()
+        packed = path.with_name(path.name + ".gz")
+        gzipped = "gzip" in request.accept_encodings and status == 200 and packed.is_file()
+        source = packed if gzipped else path
+        stat = source.stat()
         response = send_file(
-            io.BytesIO(path.read_bytes()),
+            io.BytesIO(source.read_bytes()),
             request.environ,
             mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
             download_name=path.name,
@@ -86,6 +91,10 @@ class StaticSite:
         )
         if status != 200:
             response.status_code = status
+        if gzipped:
+            response.headers["Content-Encoding"] = "gzip"
+        if packed.is_file():
+            response.vary.add("Accept-Encoding")
         if path.suffix == ".html":
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

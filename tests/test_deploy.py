@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import gzip
+import json
 import os
 import re
 import shutil
@@ -223,6 +224,25 @@ def test_nginx_compresses_and_caches_assets(stack: Stack, built_site: Path) -> N
     status, headers, _ = _fetch(f"{stack.base_url}/assets/plan-finder.json")
     assert status == 200
     assert headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_nginx_sends_the_search_index_precompressed_and_cached(
+    stack: Stack, built_site: Path
+) -> None:
+    status, headers, body = _fetch(stack.base_url + "/search/kb/manifest.json")
+    assert status == 200
+    assert headers["Cache-Control"] == "no-cache"  # it names the current build
+    build = json.loads(body)["build"]
+    shards = (built_site / "search" / "kb" / build / "t").glob("*.bin")
+    shard = next(p for p in shards if p.with_name(p.name + ".gz").is_file())
+    url = f"{stack.base_url}/{shard.relative_to(built_site).as_posix()}"
+    status, headers, body = _fetch(url, {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert body == shard.with_name(shard.name + ".gz").read_bytes()  # the build's own .gz
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 @pytest.mark.service

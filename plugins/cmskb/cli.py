@@ -125,6 +125,34 @@ def export(content_dir: Path, out_dir: Path, force: bool) -> None:
     )
 
 
+@main.command("search-index")
+@click.argument("site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--content",
+    "content_dir",
+    type=CONTENT_DIR,
+    default="content",
+    show_default=True,
+    help="The content folder whose search.yml gives synonyms and excluded pages.",
+)
+def search_index(site_dir: Path, content_dir: Path) -> None:
+    """Build the site search's index over SITE_DIR, a site already built.
+
+    The MkDocs plugin does this at every build; use this command after another builder
+    (the exported tree built by Zensical, for instance).
+    """
+    content = load_or_exit(
+        content_dir, lambda problems: _print_problems(problems, _prefix(content_dir))
+    )
+    from cmskb.search.site import index_site  # lazy: only this command indexes
+
+    stats = index_site(site_dir, content.search)
+    click.echo(
+        f"indexed {stats.pages} pages ({stats.sections} sections, {stats.terms} terms) "
+        f"into {site_dir / 'search'}: {stats.shards} shards, {stats.bytes_on_disk:,} bytes"
+    )
+
+
 main.add_command(finder)
 
 if __name__ == "__main__":

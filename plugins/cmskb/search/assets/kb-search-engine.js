@@ -236,17 +236,19 @@
     return terms;
   }
 
-  /* An index at `base` (the URL of the folder holding manifest.json). */
-  function Index(base, fetchImpl) {
+  /* An index at `base` (the URL of the folder holding manifest.json). `options` switch
+     parts of the query handling off, for the benchmark that shows what each buys:
+     {synonyms: false} ignores the editors' synonyms, {coverage: false} ranks by BM25 alone. */
+  function Index(base, fetchImpl, options) {
     this.base = base;
     this.fetch = fetchImpl || root.fetch.bind(root);
+    this.options = options || {};
     this.manifest = null;
     this.shards = new Map();
     this.chunks = new Map();
   }
 
   Index.prototype.load = function () {
-    var self = this;
     if (!this.manifest) {
       this.manifest = this.fetch(new URL("manifest.json", this.base).href, { cache: "no-cache" })
         .then(function (r) {
@@ -324,7 +326,8 @@
   Index.prototype.rank = function (raw) {
     var self = this;
     return this.load().then(function (m) {
-      return self.widen(analyse(raw, m.synonyms, m.words)).then(function (groups) {
+      var synonyms = self.options.synonyms === false ? [] : m.synonyms;
+      return self.widen(analyse(raw, synonyms, m.words)).then(function (groups) {
         if (!groups.length) return { groups: groups, hits: [] };
         var terms = unique([].concat.apply([], groups.map(function (g) {
           return [].concat.apply([], g.alts.map(function (a) { return a.terms.concat(a.core); }));
@@ -333,13 +336,14 @@
           .then(function (lists) {
             var postings = new Map();
             terms.forEach(function (t, i) { if (lists[i] && lists[i].sections) postings.set(t, lists[i]); });
-            return { groups: groups, hits: score(groups, postings, m.sections, m.scale) };
+            var coverage = self.options.coverage !== false;
+            return { groups: groups, hits: score(groups, postings, m.sections, m.scale, coverage) };
           });
       });
     });
   };
 
-  function score(groups, postings, total, scale) {
+  function score(groups, postings, total, scale, useCoverage) {
     // weight of each (term, section) as a Map per term
     var weights = new Map();
     postings.forEach(function (list, term) {
@@ -378,10 +382,10 @@
       var coverage = coverTotal ? covered / coverTotal : 0;
       // a section that holds none of the query's ideas (only bigrams such as ない that
       // span a word's ending) is no result
-      if (total > 0 && coverage > 0) {
+      if (total > 0 && (coverage > 0 || !useCoverage)) {
         hits.push({
           section: section,
-          score: total * (0.15 + 0.85 * coverage * coverage),
+          score: useCoverage ? total * (0.15 + 0.85 * coverage * coverage) : total,
           coverage: coverage,
           matched: matched
         });
