@@ -1,38 +1,33 @@
 """The site search in a real browser: Japanese queries as customers type them find the page.
 
-Queries go through Material's own header search box, as a reader types them. Material runs
-its query on `keyup`; Japanese text filled by Playwright arrives with no key events (as from
-an IME), so each query ends with an `End` key press, as a person's IME would end with a key.
-Results are read from Material's result list once its counter answers this query.
-
-The query set (tests/search_queries.yml) is shared with bench/bench_search.py.
+Queries go through Material's own header search box, as a reader types them (see
+tests/search_browser.py). The query set (tests/search_queries.yml) is shared with
+bench/bench_search.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import yaml
 from playwright.sync_api import Browser, Page, Request, expect
-from product_fixtures import ROOT, Product, close_page, new_page, screenshot
+from product_fixtures import Product, close_page, new_page, screenshot
+from search_browser import (
+    IDLE,
+    META,
+    NONE,
+    RESULT_LINKS,
+    load_cases,
+    open_search,
+    result_pages,
+    run_search,
+    wait_for_answer,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
-QUERIES = ROOT / "tests" / "search_queries.yml"
 REQUIRED_SHARE = 0.95
-IDLE = "検索キーワードを入力してください"
-NONE = "該当するページが見つかりませんでした"
-META = ".md-search-result__meta"
-RESULT_LINKS = ".md-search-result__list > .md-search-result__item > a"
-
-
-def load_cases(path: Path = QUERIES) -> list[tuple[str, str, str]]:
-    """(kind, query, expected page) of every query in the shared set."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(kind, query, page) for kind, rows in data.items() for query, page in rows]
 
 
 @pytest.fixture(scope="module")
@@ -42,48 +37,6 @@ def search_page(browser: Browser, product: Product) -> Iterator[Page]:
     page.goto("/")
     yield page
     close_page(page)
-
-
-def open_search(page: Page) -> None:
-    box = page.locator("input.md-search__input")
-    if not box.is_visible():  # narrow screens: the magnifier button opens the search
-        page.locator("label.md-header__button[for='__search']").click()
-    box.click()
-
-
-def run_search(page: Page, query: str) -> list[str]:
-    """Type `query` into the header search; the result pages, in order, de-duplicated."""
-    open_search(page)
-    box = page.locator("input.md-search__input")
-    box.fill("")
-    box.press("End")
-    page.wait_for_function(
-        "([sel, idle]) => document.querySelector(sel)?.textContent.includes(idle)",
-        arg=[META, IDLE],
-    )
-    box.fill(query)
-    box.press("End")
-    wait_for_answer(page)
-    return result_pages(page)
-
-
-def wait_for_answer(page: Page) -> None:
-    """Wait until Material's counter reports results ("6件見つかりました") or none."""
-    page.wait_for_function(
-        "([sel, none]) => { const t = document.querySelector(sel)?.textContent ?? '';"
-        " return t.includes('見つかりました') || t.includes(none); }",
-        arg=[META, NONE],
-    )
-
-
-def result_pages(page: Page) -> list[str]:
-    hrefs = page.eval_on_selector_all(RESULT_LINKS, "links => links.map(a => a.href)")
-    pages: list[str] = []
-    for href in hrefs:
-        path = urlsplit(href).path
-        if path not in pages:
-            pages.append(path)
-    return pages
 
 
 def test_the_query_set_covers_every_kind_with_sixty_queries_or_more() -> None:
