@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from . import attempts, queue, support_ids
+from . import attempts, inputs, queue, support_ids
 from .forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
 from .labels import STATUS_LABELS
 from .receipts import parse_receipt
@@ -314,6 +314,22 @@ def _rerender_or_page(
     return render_template("error.html", title=title, message=page_message), status
 
 
+BAD_QUERY_TITLE = "アドレスを確認してください"
+BAD_QUERY = "ページのアドレス(URL)の値を読み取れませんでした。"
+
+
+def _refuse_bad_query() -> tuple[str, int] | None:
+    """`inputs.problem` on every query parameter (name and value) of every route: 400."""
+    for name, value in request.args.items(multi=True):
+        message = inputs.problem(name, limit=100) or inputs.problem(
+            value, limit=inputs.MAX_QUERY_CHARS
+        )
+        if message is not None:
+            text = f"{BAD_QUERY}{message}"
+            return _rerender_or_page(400, text, text, BAD_QUERY_TITLE)
+    return None
+
+
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     log.info("CSRF rejected on %s: %s", request.path, error.description)
     return _rerender_or_page(400, CSRF_FAILED, CSRF_FAILED_PAGE, "送信を確認できませんでした")
@@ -368,6 +384,7 @@ def init_app(app: Flask) -> None:
         app.add_url_rule("/_bench/noop", "bench_noop", _bench_noop, methods=["POST"])
         app.add_url_rule("/_bench/noop-bare", "bench_noop_bare", _bench_noop_bare, methods=["POST"])
         app.extensions["csrf"].exempt(_bench_noop_bare)
+    app.before_request(_refuse_bad_query)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _rate_limited)
     app.register_error_handler(413, _too_large)
