@@ -127,35 +127,31 @@ def _id_keys(form: RequestForm) -> tuple[str, str, str] | None:
 
 
 def _check_support_id(
-    form: RequestForm,
-    keys: tuple[str, str, str],
-    conn: Connection,
-    counter: attempts.FailedAttempts,
-    in_queue: attempts.DatabaseAttempts | None,
+    form: RequestForm, keys: tuple[str, str, str], conn: Connection
 ) -> tuple[support_ids.SupportId | None, int]:
     """Look the typed ID up in the submit's transaction; put the error beside the field.
 
-    Returns (valid ID, status). A wrong ID is counted through the same transaction.
-    `in_queue`: the counter when the counts live in the queue database, else None.
+    Returns (valid ID, status). A wrong ID is counted first and compared after, so parallel
+    guesses get at most the limit of "wrong ID" answers; the others are told to wait.
     """
+    counter = attempts.attempts()
     normalized, digest, client = keys
     today = local_today(local_zone(current_app.config))
-    valid_shape = support_ids.is_valid_shape(normalized)
-    found = None
-    if in_queue is not None:  # the counts come with the ID's row
-        if valid_shape:
-            found, blocked = support_ids.find_valid_counted(conn, digest, today, in_queue, client)
-        else:
-            blocked = in_queue.blocked(client=client, id_key=digest, conn=conn)
-        if blocked:
-            form.support_id.errors = [BLOCKED]
-            return None, 429
-    elif valid_shape:  # Redis counts were checked before the transaction
-        found = support_ids.find_valid(conn, digest, today)
-    if found is None:
-        counter.record(client=client, id_key=digest, conn=conn)
-        form.support_id.errors = [WRONG_ID]
-        return None, 400
+    found, blocked = None, False
+    if support_ids.is_valid_shape(normalized):
+        if counter.in_queue:  # the counts come with the ID's row
+            found, blocked = support_ids.find_valid_counted(conn, digest, today, counter, client)
+        else:  # Redis counts were read before the transaction
+            found = support_ids.find_valid(conn, digest, today)
+    if not blocked and found is None:
+        in_queue = conn if counter.in_queue else None
+        blocked = not counter.fail(client=client, id_key=digest, conn=in_queue)
+        if not blocked:
+            form.support_id.errors = [WRONG_ID]
+            return None, 400
+    if blocked:
+        form.support_id.errors = [BLOCKED]
+        return None, 429
     return found, 200
 
 
@@ -205,12 +201,11 @@ def _handle(page: FormPage) -> tuple[str, int] | Response:
     def prepare(conn: Connection) -> queue.Submission | None:
         # The ID is checked even when other fields are wrong, so its error shows too.
         nonlocal status
-        found, status = _check_support_id(form, keys, conn, counter, in_queue)
+        found, status = _check_support_id(form, keys, conn)
         return _submission(page, form, found) if fields_ok and found is not None else None
 
     try:
-        in_queue = attempts.queue_counter()
-        if in_queue is None and counter.blocked(client=keys[2], id_key=keys[1]):
+        if not counter.in_queue and counter.blocked(client=keys[2], id_key=keys[1]):
             form.support_id.errors = [BLOCKED]
             return _render_form(page, form, status=429)
         # One write transaction: failed-attempt check, ID lookup, insert (or failure count).

@@ -39,6 +39,11 @@ from forms_app.timeutil import local_text, local_zone
 LOCKED_OUT = (
     "ログインの失敗が続いたため、しばらくログインできません。時間をおいてお試しください。"
 )
+USER_CAPPED = (
+    "このユーザー名へのログインの失敗が続いているため、この端末(ブラウザ)からは"
+    "しばらく(最長24時間)ログインできません。以前このユーザー名でログインした端末からは"
+    "ログインできます。お急ぎの場合は管理者にご相談ください。"
+)
 UNAVAILABLE_TITLE = "ただいま利用できません"
 UNAVAILABLE = (
     "リクエストを保管しているデータベースに接続できませんでした。"
@@ -210,18 +215,23 @@ def create_blueprint() -> Blueprint:
         if request.method == "POST":
             username = (request.form.get("username") or "")[:64]
             password = (request.form.get("password") or "")[:300]
-            if auth.locked_out(username):
-                error = LOCKED_OUT
+            attempt = auth.begin_login(username)
+            if attempt.refused is not None:
+                error = LOCKED_OUT if attempt.refused == "client" else USER_CAPPED
                 status = 429
             else:
                 user = accounts.verify(app_engine(), username, password)
                 if user is not None:
+                    target = _safe_next(next_url)
                     try:
                         auth.sign_in(user)
-                        return redirect(_safe_next(next_url), 303)
                     except accounts.AccountError:
-                        pass  # removed between the password check and now
-                auth.count_failure(username)
+                        user = None  # removed between the password check and now
+                if user is not None:
+                    auth.login_succeeded(attempt)
+                    response = redirect(target, 303)
+                    auth.remember_device(response, user)
+                    return response
                 error = "ユーザー名またはパスワードが違います。"
                 status = 401
         elif auth.current_user() is not None:
