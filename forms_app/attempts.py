@@ -211,6 +211,33 @@ def client_key(pepper: str, address: str | None) -> str:
     return hmac.new(pepper.encode(), f"client:{scope}".encode(), hashlib.sha256).hexdigest()
 
 
+FORWARDED_WARNING_EVERY = 600.0  # seconds between two warnings of one process
+
+
+class ForwardedForWarning:
+    """Logs (at most every `FORWARDED_WARNING_EVERY` seconds) when a request carries
+    X-Forwarded-For while ``PROXY_COUNT`` is 0: a proxy is in front but not trusted, so every
+    client counts as the proxy's address and shares its limits."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        if "X-Forwarded-For" not in request.headers or time.monotonic() < self._next:
+            return
+        with self._lock:
+            if time.monotonic() < self._next:
+                return
+            self._next = time.monotonic() + FORWARDED_WARNING_EVERY
+        log.warning(
+            "X-Forwarded-For received from %s but CMSKIT_FORMS_PROXY_COUNT is 0: every client "
+            "counts as that address and shares its rate limits; set PROXY_COUNT to the number "
+            "of proxies in front (1 for deploy/nginx.conf)",
+            request.remote_addr,
+        )
+
+
 def _is_redis(uri: str) -> bool:
     return uri.startswith(("redis://", "rediss://", "redis+"))
 
@@ -224,6 +251,8 @@ def init_app(app: Flask) -> None:
         timeout = float(config["REDIS_TIMEOUT"])
         redis_options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
         config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_options)
+    if not config["PROXY_COUNT"]:
+        app.before_request(ForwardedForWarning())
     limiter = Limiter(key_func=request_client, storage_uri=_limiter_storage_uri(uri))
     limiter.init_app(app)
     app.extensions[LIMITER_KEY] = limiter

@@ -7,6 +7,9 @@ the error beside its field; a receipt is shown only for a committed row.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -163,6 +166,20 @@ def _title_from(text: str, limit: int = 60) -> str:
 _NOT_STORED_IN_FIELDS = {"csrf_token", "website", "support_id", "contact_email"}
 
 
+def _idempotency_key(page: FormPage, form: RequestForm) -> str | None:
+    """Who sent what from which form instance: HMAC of the form's CSRF token (one per page
+    shown, tied to the session) and of everything typed. A double click or a replay of the
+    same form sends the same; an edited form, or another page, does not. None without a
+    token (CSRF checks off): nothing identifies the form instance then."""
+    token = request.form.get("csrf_token", "")
+    if not token:
+        return None
+    typed = {f.name: f.data for f in form if f.name not in ("csrf_token", "website")}
+    message = json.dumps([page.form, token, typed], ensure_ascii=False, sort_keys=True)
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
 def _submission(
     page: FormPage, form: RequestForm, found: support_ids.SupportId
 ) -> queue.Submission:
@@ -181,6 +198,7 @@ def _submission(
         support_id_hash=found.id_hash,
         contact_email=form.contact_email.data or None,
         client_addr=(request.remote_addr or "")[:64] or None,
+        idempotency_key=_idempotency_key(page, form),
     )
 
 
