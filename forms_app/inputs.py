@@ -69,3 +69,12 @@ def terminal_safe(value: object) -> str:
 def terminal_lines(value: object) -> list[str]:
     """Multi-line text for a terminal: one escaped line per line of the text."""
     return [terminal_safe(line) for line in _SPLIT_LINES.split(str(value))]
+
+
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}  ]")
+
+
+def json_terminal_safe(text: str) -> str:
+    """JSON text (``ensure_ascii=False``) with what `terminal_safe` escapes written as
+    ``\\uXXXX``: the same JSON value, nothing a terminal acts on (json escapes C0 itself)."""
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

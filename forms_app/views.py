@@ -13,6 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import (
     Blueprint,
@@ -331,8 +332,37 @@ BAD_QUERY_TITLE = "アドレスを確認してください"
 BAD_QUERY = "ページのアドレス(URL)の値を読み取れませんでした。"
 
 
-def _refuse_bad_query() -> tuple[str, int] | None:
-    """`inputs.problem` on every query parameter (name and value) of every route: 400."""
+def _is_utf8(raw: bytes) -> bool:
+    """True when percent-encoded `raw` (a query string, a form body) decodes as UTF-8.
+
+    Werkzeug keeps an invalid byte as the text ``%FF``, so the rule on decoded text never
+    sees it: the raw bytes are checked here.
+    """
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_request() -> tuple[str, int] | None:
+    """Runs before everything else (CSRF included): the body's size and the one input rule.
+
+    A body sent without Content-Length (chunked) is read here, up to MAX_CONTENT_LENGTH: one
+    byte more is a 413, as with a Content-Length over the limit (Werkzeug would otherwise
+    parse the first MAX_CONTENT_LENGTH bytes as if they were everything). Then invalid UTF-8
+    in the query string or a form body, and `inputs.problem` on every query parameter (name
+    and value) of every route: a Japanese 400, the posted form shown again.
+    """
+    if request.content_length is None and request.method in ("POST", "PUT", "PATCH"):
+        request.get_data(cache=True)
+        request.stream.read(1)  # raises RequestEntityTooLarge when the limit was reached
+    damaged = not _is_utf8(request.query_string)
+    if not damaged and request.mimetype == "application/x-www-form-urlencoded":
+        damaged = not _is_utf8(request.get_data(cache=True))
+    if damaged:
+        text = f"送信内容を読み取れませんでした。{inputs.DAMAGED_MESSAGE}"
+        return _rerender_or_page(400, text, text, BAD_QUERY_TITLE)
     for name, value in request.args.items(multi=True):
         message = inputs.problem(name, limit=100) or inputs.problem(
             value, limit=inputs.MAX_QUERY_CHARS
@@ -397,7 +427,8 @@ def init_app(app: Flask) -> None:
         app.add_url_rule("/_bench/noop", "bench_noop", _bench_noop, methods=["POST"])
         app.add_url_rule("/_bench/noop-bare", "bench_noop_bare", _bench_noop_bare, methods=["POST"])
         app.extensions["csrf"].exempt(_bench_noop_bare)
-    app.before_request(_refuse_bad_query)
+    # First of all before-request hooks: CSRFProtect and Flask-Limiter read the form too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _check_request)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _rate_limited)
     app.register_error_handler(413, _too_large)
