@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import redis
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits.storage import MemoryStorage, storage_from_string
@@ -238,6 +239,32 @@ class ForwardedForWarning:
         )
 
 
+def redis_persistence_problems(uri: str, timeout: float) -> list[str]:
+    """What in Redis's settings lets counters vanish (no persistence, an evicting policy).
+
+    Empty when all is well or when the settings cannot be read (Redis down, CONFIG
+    disabled): this only informs, the limits work either way.
+    """
+    client = redis.Redis.from_url(uri, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        config = client.config_get("appendonly")
+        config.update(client.config_get("save"))
+        config.update(client.config_get("maxmemory-policy"))
+    except redis.RedisError:
+        return []
+    finally:
+        client.close()
+    problems = []
+    if config.get("appendonly") != "yes" and not config.get("save"):
+        problems.append(
+            "no persistence (appendonly no, no save points): a restart forgets every lockout"
+        )
+    policy = config.get("maxmemory-policy", "noeviction")
+    if policy != "noeviction":
+        problems.append(f"maxmemory-policy {policy} may evict live lockout counters")
+    return problems
+
+
 def _is_redis(uri: str) -> bool:
     return uri.startswith(("redis://", "rediss://", "redis+"))
 
@@ -258,6 +285,8 @@ def init_app(app: Flask) -> None:
     app.extensions[LIMITER_KEY] = limiter
     counter: Counter
     if _is_redis(uri):
+        for problem in redis_persistence_problems(uri, float(config["REDIS_TIMEOUT"])):
+            log.warning("Redis for rate limits: %s (see deploy/redis.conf)", problem)
         storage = storage_from_string(uri, wrap_exceptions=True, **redis_options)
         counter = StorageCounter(storage, prefix=f"{config['RATELIMIT_KEY_PREFIX']}:")
         # Logins keep counting in this process while Redis is away (as Flask-Limiter's own
