@@ -165,6 +165,10 @@ def secret_weakness(value: str) -> str | None:
     """Why `value` is too weak for a secret key or pepper, or None when it is not."""
     if len(value) < MIN_SECRET_CHARS:
         return f"{len(value)} characters, at least {MIN_SECRET_CHARS} needed"
+    # The shortest p with value[i] == value[i - p] everywhere ("abcabcab": 3).
+    period = next((p for p in range(1, len(value)) if value[p:] == value[:-p]), len(value))
+    if period <= len(value) // 2:
+        return f"it repeats the same {period} characters"
     size = len(value)
     bits = abs(size * sum(n / size * math.log2(n / size) for n in Counter(value).values()))
     if bits < MIN_SECRET_BITS:

@@ -26,6 +26,7 @@ from forms_app import accounts, drafts, export, notify, retention, triage
 from forms_app.inputs import json_terminal_safe, terminal_lines, terminal_safe
 from forms_app.labels import FORM_LABELS, STATUS_LABELS
 from forms_app.queue import config_engine
+from forms_app.review import display
 from forms_app.timeutil import local_text, local_today, local_zone
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,11 @@ def _line(item: dict[str, Any]) -> str:
     )
 
 
-def _field(label: str, value: Any) -> None:
-    """`  label: value`, or the label and the value's lines each under a bar."""
-    lines = terminal_lines("" if value is None else value)
+def _field(label: str, value: Any, *, multiline: bool = False) -> None:
+    """`  label: value` (line breaks escaped), or for a multi-line field the label and the
+    value's lines each under a bar."""
+    text = "" if value is None else value
+    lines = terminal_lines(text) if multiline else [terminal_safe(text)]
     if len(lines) == 1:
         click.echo(f"  {terminal_safe(label)}: {lines[0]}")
         return
@@ -175,8 +178,9 @@ def register(group: click.Group) -> None:
                 if item.get(key):
                     _field(key, item[key])
             _field("件名", item["title"])
+            multiline = display.multiline_fields()
             for key, value in (item.get("fields") or {}).items():
-                _field(key, value)
+                _field(key, value, multiline=key in multiline)
             click.echo("履歴:")
             for h in history:
                 change = h["to_status"] or ""
