@@ -11,9 +11,9 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from flask import (
     Blueprint,
@@ -332,14 +332,20 @@ BAD_QUERY_TITLE = "アドレスを確認してください"
 BAD_QUERY = "ページのアドレス(URL)の値を読み取れませんでした。"
 
 
+# A run of percent-escaped bytes >= 0x80: every multi-byte UTF-8 character lies inside one.
+_HIGH_ESCAPES = re.compile(rb"(?:%[89a-fA-F][0-9a-fA-F])+")
+
+
 def _is_utf8(raw: bytes) -> bool:
     """True when percent-encoded `raw` (a query string, a form body) decodes as UTF-8.
 
     Werkzeug keeps an invalid byte as the text ``%FF``, so the rule on decoded text never
-    sees it: the raw bytes are checked here.
+    sees it: the raw bytes are checked here (ASCII between the runs is always valid).
     """
     try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        raw.decode("utf-8")
+        for run in _HIGH_ESCAPES.findall(raw):
+            bytes.fromhex(run.replace(b"%", b"").decode("ascii")).decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
