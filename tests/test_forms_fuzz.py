@@ -124,25 +124,46 @@ def test_every_query_parameter_of_every_route(app: Flask) -> None:
     public = app.test_client()
     reviewer = _signed_in(app)
     item = add_request(engine)
-    routes: list[tuple[FlaskClient, str, list[str]]] = [
+    gets: list[tuple[FlaskClient, str, list[str]]] = [
         (public, "/", ["x"]),
         (public, "/feedback/", ["x"]),
         (public, "/docs-request/", ["x"]),
         (public, "/thanks/", ["x"]),
         (public, "/status/", ["receipt", "x"]),
         (public, "/healthz", ["x"]),
+        (public, "/static/forms.css", ["x"]),
         (public, "/review/login", ["next", "x"]),
         (reviewer, "/review/",
          ["status", "form", "product", "from", "to", "claimed_by", "q", "order", "page", "x"]),
         (reviewer, f"/review/requests/{item['id']}", ["x"]),
+        (reviewer, "/review/static/review.css", ["x"]),
     ]
+    posts = [
+        (public, path, fields) for path, fields in _form_cases(engine)
+    ] + [(public, "/review/login", {"username": "sato", "password": PASSWORD})] + [
+        (reviewer, path, fields)
+        for path, fields in _review_actions(engine, Path(app.config["CONTENT_DIR"]))
+    ]
+    reached: set[str] = set()
+    routes = app.url_map.bind("localhost")
     before = _snapshot(engine)
-    for client, path, params in routes:
+    for client, path, params in gets:
+        reached.add(routes.match(path, method="GET")[0])
         for param in params:
             for bad in BAD_VALUES:
                 response = client.get(f"{path}?{param}={bad.encoded}")
                 _assert_refused(response, f"GET {path}?{param}= {bad.name}")
+    for client, path, fields in posts:
+        reached.add(routes.match(path, method="POST")[0])
+        page = "/review/login" if path == "/review/login" else (
+            path if client is public else "/review/")
+        token = csrf_from(client.get(page).get_data(as_text=True))
+        for bad in BAD_VALUES:
+            response = client.post(f"{path}?x={bad.encoded}", data={**fields, "csrf_token": token})
+            _assert_refused(response, f"POST {path}?x= {bad.name}")
     assert _snapshot(engine) == before
+    every = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert reached == every, every - reached  # a new route must be added to this test
 
 
 def _form_cases(engine: Engine) -> list[tuple[str, dict[str, str]]]:
