@@ -172,6 +172,10 @@ def test_guesses_per_username_are_capped_but_a_known_browser_still_gets_in(
     refused = login(_from(app, "203.0.113.21"), "sato", PASSWORD)
     assert refused.status_code == 429
     assert "以前このユーザー名でログインした端末" in refused.get_data(as_text=True)
+    # A made-up device cookie is no way around the cap.
+    forged = _from(app, "203.0.113.23")
+    forged.set_cookie("cmskit_review_device", "eyJ1Ijoic2F0byJ9.x.y", path="/review/")
+    assert login(forged, "sato", PASSWORD).status_code == 429
     # The browser that signed in before is not an untrusted client: it still gets in.
     assert login(usual, "sato", PASSWORD).status_code == 303
     # Its cookie names the username it was issued for: it opens no other account's cap.

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, current_app, request, session
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse_many
 
 from forms_app import accounts, attempts
@@ -120,8 +120,12 @@ def _name(username: str) -> str:
     return (username or "").strip().lower()[:64]
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+
+
+def _device_days() -> int:
+    return int(current_app.config["REVIEW_DEVICE_DAYS"])
 
 
 def _device(username: str) -> str | None:
@@ -130,8 +134,8 @@ def _device(username: str) -> str | None:
     if not raw or len(raw) > 500:
         return None
     try:
-        data = _serializer().loads(raw)
-    except BadSignature:
+        data = _serializer().loads(raw, max_age=_device_days() * 86400)
+    except BadSignature:  # forged, or older than REVIEW_DEVICE_DAYS
         return None
     if not isinstance(data, dict) or data.get("u") != _name(username):
         return None
@@ -180,7 +184,7 @@ def remember_device(response: Response, username: str) -> None:
     response.set_cookie(
         DEVICE_COOKIE,
         value,
-        max_age=int(current_app.config["REVIEW_DEVICE_DAYS"]) * 86400,
+        max_age=_device_days() * 86400,
         path=f"{request.script_root}/review/",
         secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
         httponly=True,
