@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 from click.testing import CliRunner
+from conftest import require_service
 from flask import Flask
 from product_fixtures import free_port
 from review_helpers import PASSWORD, add_request, add_reviewer, migrated_engine, sqlite_engine
@@ -266,10 +268,9 @@ def test_the_command_line_prints_customer_text_inert(tmp_path: Path) -> None:
 
 @pytest.fixture
 def redis_binary() -> str:
-    from conftest import require_service
-
-    path = "/usr/bin/redis-server"
-    require_service("redis-server", Path(path).exists(), "to start a private Redis")
+    path = shutil.which("redis-server")
+    require_service("redis-server", path is not None, "to start a private Redis")
+    assert path is not None
     return path
 
 
