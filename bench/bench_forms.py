@@ -50,8 +50,8 @@ from forms_app.testing import feedback_data
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
-SECRET = "bench-secret-key-" + "x" * 32
-PEPPER = "bench-pepper-" + "y" * 32
+SECRET = "bench-secret-key-3f9a1c7e5d2b8046af1e9c3d"
+PEPPER = "bench-pepper-b72e04d9c1a5f8363e0b7d2c"
 COOKIE = "cmskit_forms_session"
 TARGET = 0.5
 # Worker class and threads as deployed (the bench sets the workers, bind and logging itself).

@@ -49,16 +49,16 @@ def child(path: str, requests: int) -> None:
     from forms_app import create_app
     from forms_app.migrations import migrate
     from forms_app.queue import app_engine, config_engine
-    from forms_app.testing import add_support_id, config_for, csrf_token, feedback_data
+    from forms_app.testing import PEPPER, add_support_id, config_for, csrf_token, feedback_data
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ir-"))
     config = config_for(
         tmp, ENV="production", TESTING=False, WTF_CSRF_ENABLED=True, BENCH=True,
-        SUBMIT_RATE_LIMIT="1000000 per minute", SECRET_KEY="k" * 40, SUPPORT_ID_PEPPER="p" * 40,
+        SUBMIT_RATE_LIMIT="1000000 per minute",
     )
     migrate(config_engine(config))
     app = create_app(config)
-    add_support_id(app_engine(app), "CK-BENCH-0001", pepper="p" * 40)
+    add_support_id(app_engine(app), "CK-BENCH-0001", pepper=PEPPER)
     client = app.test_client()
     token = csrf_token(client, "/feedback/")
     cookie = client.get_cookie("cmskit_forms_session", path="/forms")

@@ -13,7 +13,11 @@ import os
 # The Flask app factory; nginx forwards /forms/... unchanged and gunicorn moves the
 # /forms prefix from PATH_INFO to SCRIPT_NAME, as `cmskit-serve` does in development.
 wsgi_app = "forms_app:create_app()"
-raw_env = ["SCRIPT_NAME=/forms"]
+# nginx (deploy/nginx.conf) is the one proxy in front: trust one X-Forwarded-For hop, so each
+# client is counted by its own address. Set CMSKIT_FORMS_PROXY_COUNT=2 when a TLS terminator
+# or load balancer sits in front of nginx.
+proxy_count = os.environ.get("CMSKIT_FORMS_PROXY_COUNT", "1")
+raw_env = ["SCRIPT_NAME=/forms", f"CMSKIT_FORMS_PROXY_COUNT={proxy_count}"]
 
 bind = os.environ.get("FORMS_BIND", "127.0.0.1:8001")
 # Several workers: the secret key, the pepper and the rate-limit storage (Redis) must be

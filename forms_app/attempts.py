@@ -1,186 +1,100 @@
-"""Rate limits: submits through Flask-Limiter, failed support-ID attempts across workers.
+"""Rate limits: submits through Flask-Limiter, wrong support IDs and logins on one counter.
 
-Flask-Limiter's ``memory://`` storage is per process, so the failed-attempt limit has its
-own storage that every worker shares: Redis (through the `limits` library, the same storage
-Flask-Limiter uses) when ``RATELIMIT_STORAGE_URI`` is ``redis://...``, otherwise the
-``failed_attempts`` table of the queue database.
+Every limit counts with the fixed-window counter of forms_app.counters (increment, then
+compare): Flask-Limiter's limits in its storage, and the limits of this module in the
+storage every worker shares, Redis when ``RATELIMIT_STORAGE_URI`` is ``redis://...``,
+otherwise the ``rate_counters`` table of the queue database.
 
 ``memory://`` is served by `LocalMemoryStorage`, limits' own in-process storage without its
-expiry timer thread (see there why).
+expiry timer thread and with one lock for its counters (see there why).
 
 Clients are counted by `client_scope`: the address for IPv4, the /64 network for IPv6 (one
 subscriber usually holds a whole /64, so rotating addresses inside it must not reset the
-count). When Redis is down, Flask-Limiter falls back to process memory (config
-``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``), while the failed-attempt counter raises
+count). When Redis is down, Flask-Limiter and the login limits fall back to process memory
+(config ``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``), while the failed-attempt counter raises
 `AttemptsUnavailable`: the view answers 503 with the form kept rather than let guesses
 through uncounted.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import ipaddress
 import logging
 import threading
 import time
-from typing import Any, Protocol
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import redis
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
-from limits import RateLimitItemPerSecond
-from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select
+from sqlalchemy import Connection
 
-from .db import read_tx, write_tx
-from .schema import failed_attempts
-from .timeutil import utcnow
+from .counters import Counter, CounterUnavailable, FallbackCounter, SqlCounter, StorageCounter
 
 log = logging.getLogger(__name__)
 
 LIMITER_KEY = "cmskit_forms_limiter"
 ATTEMPTS_KEY = "cmskit_forms_attempts"
-FALLBACK_KEY = "cmskit_forms_fallback_strategy"
+LOGIN_COUNTER_KEY = "cmskit_forms_login_counter"
 
 
 class AttemptsUnavailable(RuntimeError):
     """The failed-attempt storage (Redis) cannot be reached: nothing may be checked now."""
 
 
-class FailedAttempts(Protocol):
-    """Counts failed support-ID attempts per client and per ID in a sliding window.
+class FailedAttempts:
+    """Wrong support IDs per client and per ID, on the app's `counters.Counter`.
 
-    When the counts live in the queue database (`queue_counter` is not None) a submit checks
-    and records them inside its own transaction; Redis counts are checked before it.
+    `fail` counts a wrong ID first and compares after (increment, then check), so parallel
+    wrong guesses get at most the limit of "wrong ID" answers; the rest are told to wait.
+    `blocked` only reads, for the submits whose ID is right. With the counts in the queue
+    database (`in_queue`) both run inside the submit's own transaction (`conn`).
     """
 
-    def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
-        """True when the client or the ID has reached its limit.
+    def __init__(
+        self, counter: Counter, *, per_client: int, per_id: int, window: int, in_queue: bool
+    ) -> None:
+        self.counter = counter
+        self.in_queue = in_queue
+        self._limits = (per_client, per_id)
+        self._window = window
 
-        `conn`: an open queue connection to reuse (the database storage reads through it).
-        """
-        ...
-
-    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
-        """Count one failed attempt for both the client and the ID.
-
-        `conn`: an open write transaction on the queue to write through (database storage).
-        """
-        ...
-
-
-def _recent(scope: str, key: str) -> object:
-    return (
-        select(func.count())
-        .select_from(failed_attempts)
-        .where(
-            failed_attempts.c.scope == scope,
-            failed_attempts.c.key == bindparam(key),
-            failed_attempts.c.at > bindparam("since"),
-        )
-        .scalar_subquery()
-    )
-
-
-# Both counts as columns (served by ix_failed_scope_key_at); bind parameters from
-# `DatabaseAttempts.window_params`. The support-ID lookup of a submit adds them to its row.
-RECENT_COUNTS = (
-    _recent("client", "client_key").label("failed_by_client"),
-    _recent("id", "id_key").label("failed_by_id"),
-)
-_COUNT_BOTH = select(*RECENT_COUNTS)
-
-
-class DatabaseAttempts:
-    """Failed attempts in the queue database: shared by every worker on the same file."""
-
-    def __init__(self, engine: Engine, *, per_client: int, per_id: int, window: int) -> None:
-        self._engine = engine
-        self._limits = {"client": per_client, "id": per_id}
-        self._window = dt.timedelta(seconds=window)
-
-    def window_params(self, client: str, id_key: str) -> dict[str, Any]:
-        """Bind parameters of `RECENT_COUNTS` for this client and ID."""
-        since = utcnow() - self._window
-        return {"client_key": client, "id_key": id_key, "since": since}
+    @staticmethod
+    def keys(client: str, id_key: str) -> tuple[str, str]:
+        """The counter keys of a client and of an ID (client first: one lock order)."""
+        return f"failed-client:{client}", f"failed-id:{id_key}"
 
     def over_limit(self, by_client: int, by_id: int) -> bool:
-        """True when either count of `RECENT_COUNTS` has reached its limit."""
-        return by_client >= self._limits["client"] or by_id >= self._limits["id"]
-
-    def _counts(self, conn: Connection, client: str, id_key: str) -> tuple[int, int]:
-        row = conn.execute(_COUNT_BOTH, self.window_params(client, id_key)).one()
-        return row[0], row[1]
+        """True when either count has reached its limit (no attempt left)."""
+        return by_client >= self._limits[0] or by_id >= self._limits[1]
 
     def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
-        if conn is None:
-            with read_tx(self._engine) as own:
-                by_client, by_id = self._counts(own, client, id_key)
-        else:
-            by_client, by_id = self._counts(conn, client, id_key)
-        return self.over_limit(by_client, by_id)
+        """True when the client or the ID has no attempt left (reads only)."""
+        with self._reachable():
+            counts = [self.counter.get(key, conn=conn) for key in self.keys(client, id_key)]
+        return self.over_limit(*counts)
 
-    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
-        if conn is None:
-            with write_tx(self._engine) as own:
-                self._record(own, client, id_key)
-        else:
-            self._record(conn, client, id_key)
+    def fail(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
+        """Count one wrong ID for the client and the ID; True while both stay within
+        their limits (the wrong ID may be told), False when this one went past."""
+        with self._reachable():
+            counts = [
+                self.counter.incr(key, self._window, conn=conn)
+                for key in self.keys(client, id_key)
+            ]
+        return counts[0] <= self._limits[0] and counts[1] <= self._limits[1]
 
-    def _record(self, conn: Connection, client: str, id_key: str) -> None:
-        now = utcnow()
-        conn.execute(delete(failed_attempts).where(failed_attempts.c.at <= now - self._window))
-        conn.execute(
-            failed_attempts.insert(),
-            [
-                {"scope": "client", "key": client, "at": now},
-                {"scope": "id", "key": id_key, "at": now},
-            ],
-        )
-
-
-class RedisAttempts:
-    """Failed attempts in Redis with a moving window (the `limits` library)."""
-
-    def __init__(
-        self,
-        storage_uri: str,
-        *,
-        prefix: str,
-        per_client: int,
-        per_id: int,
-        window: int,
-        options: dict[str, Any] | None = None,
-    ) -> None:
-        storage = storage_from_string(storage_uri, wrap_exceptions=True, **(options or {}))
-        self._strategy = MovingWindowRateLimiter(storage)
-        self._prefix = prefix
-        self._items = {
-            "client": RateLimitItemPerSecond(max(per_client, 1), window),
-            "id": RateLimitItemPerSecond(max(per_id, 1), window),
-        }
-        self._zero = {"client": per_client == 0, "id": per_id == 0}
-
-    def _exceeded(self, scope: str, key: str) -> bool:
-        if self._zero[scope]:
-            return True
-        return not self._strategy.test(self._items[scope], self._prefix, "failed", scope, key)
-
-    def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
         try:
-            return self._exceeded("client", client) or self._exceeded("id", id_key)
-        except StorageError as exc:
-            raise AttemptsUnavailable(str(exc.storage_error)) from exc
-
-    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
-        try:
-            self._strategy.hit(self._items["client"], self._prefix, "failed", "client", client)
-            self._strategy.hit(self._items["id"], self._prefix, "failed", "id", id_key)
-        except StorageError as exc:
-            raise AttemptsUnavailable(str(exc.storage_error)) from exc
+            yield
+        except CounterUnavailable as exc:
+            raise AttemptsUnavailable(str(exc)) from exc
 
 
 class LocalMemoryStorage(MemoryStorage):
@@ -200,6 +114,39 @@ class LocalMemoryStorage(MemoryStorage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._next_sweep = time.monotonic() + self.SWEEP_INTERVAL
         self._sweeping = threading.Lock()
+        # One lock for every fixed-window counter: the base class reads the expiry and
+        # returns the value outside its per-key lock, and may drop a key's lock while
+        # another thread holds it. Here an increment and its result are one step.
+        self._counting = threading.RLock()
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        with self._counting:
+            now = time.time()
+            if self.expirations.get(key, 0) <= now:
+                self.storage.pop(key, None)
+                self.expirations[key] = now + expiry
+            value = self.storage[key] = self.storage.get(key, 0) + amount
+        self._MemoryStorage__schedule_expiry()
+        return value
+
+    def decr(self, key: str, amount: int = 1) -> int:
+        with self._counting:
+            if key not in self.storage:
+                return 0
+            value = self.storage[key] = max(self.storage[key] - amount, 0)
+            return value
+
+    def get(self, key: str) -> int:
+        with self._counting:
+            if self.expirations.get(key, 0) <= time.time():
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                return 0
+            return self.storage.get(key, 0)
+
+    def clear(self, key: str) -> None:
+        with self._counting:
+            super().clear(key)
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the base class's timer
         now = time.monotonic()
@@ -214,11 +161,11 @@ class LocalMemoryStorage(MemoryStorage):
     def sweep(self) -> None:
         """Forget expired counters and moving-window entries."""
         now = time.time()
-        for key, expiry in list(self.expirations.items()):
-            if expiry <= now:
-                self.storage.pop(key, None)
-                self.expirations.pop(key, None)
-                self.locks.pop(key, None)
+        with self._counting:
+            for key, expiry in list(self.expirations.items()):
+                if expiry <= now:
+                    self.storage.pop(key, None)
+                    self.expirations.pop(key, None)
         for key in list(self.events):
             with self.locks[key]:
                 live = [entry for entry in self.events.get(key, ()) if entry.expiry > now]
@@ -265,12 +212,65 @@ def client_key(pepper: str, address: str | None) -> str:
     return hmac.new(pepper.encode(), f"client:{scope}".encode(), hashlib.sha256).hexdigest()
 
 
+FORWARDED_WARNING_EVERY = 600.0  # seconds between two warnings of one process
+
+
+class ForwardedForWarning:
+    """Logs (at most every `FORWARDED_WARNING_EVERY` seconds) when a request carries
+    X-Forwarded-For while ``PROXY_COUNT`` is 0: a proxy is in front but not trusted, so every
+    client counts as the proxy's address and shares its limits."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        if "X-Forwarded-For" not in request.headers or time.monotonic() < self._next:
+            return
+        with self._lock:
+            if time.monotonic() < self._next:
+                return
+            self._next = time.monotonic() + FORWARDED_WARNING_EVERY
+        log.warning(
+            "X-Forwarded-For received from %s but CMSKIT_FORMS_PROXY_COUNT is 0: every client "
+            "counts as that address and shares its rate limits; set PROXY_COUNT to the number "
+            "of proxies in front (1 for deploy/nginx.conf)",
+            request.remote_addr,
+        )
+
+
+def redis_persistence_problems(uri: str, timeout: float) -> list[str]:
+    """What in Redis's settings lets counters vanish (no persistence, an evicting policy).
+
+    Empty when all is well or when the settings cannot be read (Redis down, CONFIG
+    disabled): this only informs, the limits work either way.
+    """
+    client = redis.Redis.from_url(uri, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        config = client.config_get("appendonly")
+        config.update(client.config_get("save"))
+        config.update(client.config_get("maxmemory-policy"))
+    except redis.RedisError:
+        return []
+    finally:
+        client.close()
+    problems = []
+    if config.get("appendonly") != "yes" and not config.get("save"):
+        problems.append(
+            "no persistence (appendonly no, no save points): a restart forgets every lockout"
+        )
+    policy = config.get("maxmemory-policy", "noeviction")
+    if policy != "noeviction":
+        problems.append(f"maxmemory-policy {policy} may evict live lockout counters")
+    return problems
+
+
 def _is_redis(uri: str) -> bool:
     return uri.startswith(("redis://", "rediss://", "redis+"))
 
 
 def init_app(app: Flask) -> None:
-    """Create this app's Flask-Limiter and failed-attempt counter."""
+    """Create this app's Flask-Limiter, its counter store and the failed-attempt limits."""
     config = app.config
     uri = str(config["RATELIMIT_STORAGE_URI"])
     redis_options: dict[str, Any] = {}
@@ -278,47 +278,34 @@ def init_app(app: Flask) -> None:
         timeout = float(config["REDIS_TIMEOUT"])
         redis_options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
         config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_options)
+    if not config["PROXY_COUNT"]:
+        app.before_request(ForwardedForWarning())
     limiter = Limiter(key_func=request_client, storage_uri=_limiter_storage_uri(uri))
     limiter.init_app(app)
     app.extensions[LIMITER_KEY] = limiter
-    app.extensions[FALLBACK_KEY] = FixedWindowRateLimiter(LocalMemoryStorage())
-    options = {
-        "per_client": int(config["FAILED_ATTEMPTS_PER_CLIENT"]),
-        "per_id": int(config["FAILED_ATTEMPTS_PER_ID"]),
-        "window": int(config["FAILED_ATTEMPTS_WINDOW"]),
-    }
-    attempts: FailedAttempts
+    counter: Counter
     if _is_redis(uri):
-        attempts = RedisAttempts(
-            uri, prefix=str(config["RATELIMIT_KEY_PREFIX"]), options=redis_options, **options
+        for problem in redis_persistence_problems(uri, float(config["REDIS_TIMEOUT"])):
+            log.warning("Redis for rate limits: %s (see deploy/redis.conf)", problem)
+        storage = storage_from_string(uri, wrap_exceptions=True, **redis_options)
+        counter = StorageCounter(storage, prefix=f"{config['RATELIMIT_KEY_PREFIX']}:")
+        # Logins keep counting in this process while Redis is away (as Flask-Limiter's own
+        # limits do); wrong support IDs are refused instead (AttemptsUnavailable).
+        app.extensions[LOGIN_COUNTER_KEY] = FallbackCounter(
+            counter, StorageCounter(LocalMemoryStorage())
         )
     else:
-        attempts = _LazyDatabaseAttempts(app, options)
-    app.extensions[ATTEMPTS_KEY] = attempts
-
-
-class _LazyDatabaseAttempts:
-    """DatabaseAttempts whose engine is looked up per call (opened after any fork)."""
-
-    def __init__(self, app: Flask, options: dict[str, int]) -> None:
-        self._app = app
-        self._options = options
-        self._made: dict[int, DatabaseAttempts] = {}
-
-    def _real(self) -> DatabaseAttempts:
         from .queue import app_engine
 
-        engine = app_engine(self._app)
-        real = self._made.get(id(engine))
-        if real is None or real._engine is not engine:
-            real = self._made[id(engine)] = DatabaseAttempts(engine, **self._options)
-        return real
-
-    def blocked(self, *, client: str, id_key: str, conn: Connection | None = None) -> bool:
-        return self._real().blocked(client=client, id_key=id_key, conn=conn)
-
-    def record(self, *, client: str, id_key: str, conn: Connection | None = None) -> None:
-        self._real().record(client=client, id_key=id_key, conn=conn)
+        counter = SqlCounter(lambda: app_engine(app))
+        app.extensions[LOGIN_COUNTER_KEY] = counter
+    app.extensions[ATTEMPTS_KEY] = FailedAttempts(
+        counter,
+        per_client=int(config["FAILED_ATTEMPTS_PER_CLIENT"]),
+        per_id=int(config["FAILED_ATTEMPTS_PER_ID"]),
+        window=int(config["FAILED_ATTEMPTS_WINDOW"]),
+        in_queue=isinstance(counter, SqlCounter),
+    )
 
 
 def limiter(app: Flask | None = None) -> Limiter:
@@ -326,23 +313,10 @@ def limiter(app: Flask | None = None) -> Limiter:
     return (app or current_app).extensions[LIMITER_KEY]
 
 
-def shared_strategy(app: Flask | None = None) -> RateLimiter:
-    """Flask-Limiter's strategy on its shared storage, or a per-process one while that
-    storage (Redis) cannot be reached, so hand-made limits (the reviewers' login) keep
-    counting instead of failing, as Flask-Limiter's own in-memory fallback does."""
-    app = app or current_app
-    shared = limiter(app)
-    if shared.storage.check():
-        return shared.limiter
-    log.warning("rate-limit storage unreachable: counting in this process for now")
-    return app.extensions[FALLBACK_KEY]
+def login_counter(app: Flask | None = None) -> Counter:
+    """The counter of the reviewers' login limits (shared by every worker)."""
+    return (app or current_app).extensions[LOGIN_COUNTER_KEY]
 
 
 def attempts(app: Flask | None = None) -> FailedAttempts:
     return (app or current_app).extensions[ATTEMPTS_KEY]
-
-
-def queue_counter(app: Flask | None = None) -> DatabaseAttempts | None:
-    """The counter in the queue database (None when the counts live in Redis)."""
-    counter = attempts(app)
-    return counter._real() if isinstance(counter, _LazyDatabaseAttempts) else None

@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from . import create_app, review, support_ids
 from .config import ConfigError
+from .inputs import json_terminal_safe, terminal_safe
 from .migrations import SchemaError, migrate
 from .queue import app_engine
 
@@ -133,15 +134,14 @@ def list_ids(as_json: bool) -> None:
             }
             for r in rows
         ]
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-        click.echo()
+        click.echo(json_terminal_safe(json.dumps(data, ensure_ascii=False, indent=2)))
         return
     click.echo(f"{'hash':12}  {'kind':8}  {'product':16}  {'expires':10}  state    label")
     for r in rows:
         state = "revoked" if r.revoked else "active"
         click.echo(
             f"{r.hash_prefix:12}  {r.holder_kind:8}  {r.product:16}  "
-            f"{r.expires_on}  {state:7}  {r.label}"
+            f"{r.expires_on}  {state:7}  {terminal_safe(r.label)}"
         )
     click.echo(f"{len(rows)} support ID(s)")
 

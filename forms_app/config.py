@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -127,6 +129,13 @@ def finish(config: dict[str, Any], instance_path: Path) -> None:
             config[key] = generated[key]
     for key in REQUIRED_OUTSIDE_DEV:
         config[key] = str(config[key])
+        weak = None if development else secret_weakness(config[key])
+        if weak:
+            raise ConfigError(
+                f"forms sidecar refuses to start: {ENV_PREFIX}_{key} is too weak ({weak}); "
+                "use a random value such as the output of "
+                "`python3 -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
     if not config.get("DATABASE_URL"):
         instance_path.mkdir(parents=True, exist_ok=True)
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'queue.sqlite3'}"
@@ -144,6 +153,27 @@ def finish(config: dict[str, Any], instance_path: Path) -> None:
                 f"{ENV_PREFIX}_{key} must be a number of seconds from 0 to 25 "
                 f"(below the servers' 30 s timeouts), not {value!r}"
             )
+
+
+MIN_SECRET_CHARS = 32
+# Shannon estimate (length x bits per character of its own character frequencies): 32 random
+# hex digits score about 95-125, a repeated word or character far less.
+MIN_SECRET_BITS = 90
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why `value` is too weak for a secret key or pepper, or None when it is not."""
+    if len(value) < MIN_SECRET_CHARS:
+        return f"{len(value)} characters, at least {MIN_SECRET_CHARS} needed"
+    # The shortest p with value[i] == value[i - p] everywhere ("abcabcab": 3).
+    period = next((p for p in range(1, len(value)) if value[p:] == value[:-p]), len(value))
+    if period <= len(value) // 2:
+        return f"it repeats the same {period} characters"
+    size = len(value)
+    bits = abs(size * sum(n / size * math.log2(n / size) for n in Counter(value).values()))
+    if bits < MIN_SECRET_BITS:
+        return f"too repetitive: about {bits:.0f} bits, at least {MIN_SECRET_BITS} needed"
+    return None
 
 
 def _dev_secrets(instance_path: Path) -> dict[str, str]:

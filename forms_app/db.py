@@ -31,7 +31,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,7 @@ def get_engine(url: str, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT) -> Eng
             if database and database != ":memory:" and not database.startswith("file:"):
                 # SQLite creates the file but not its folder: a new queue location just works.
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(database)
             engine = create_engine(
                 url, pool_size=4, max_overflow=4, pool_timeout=write_timeout,
                 json_serializer=_json_text,
@@ -168,6 +169,16 @@ def get_engine(url: str, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT) -> Eng
         _ENGINES[key] = engine
         _WRITE_TIMEOUTS[engine] = float(write_timeout)
     return engine
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file readable by its owner only (0600) if it does not exist yet.
+
+    SQLite itself would create it with the umask's mode (often 0644: readable by every local
+    user), and it gives its -wal and -shm files the database file's mode.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 
+from . import inputs
 from .support_ids import MAX_INPUT_CHARS
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
@@ -32,26 +32,20 @@ def _newlines(value: Any) -> Any:
     return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
 
-class MaxChars:
-    """At most `limit` characters (no HTML attribute: the text is kept, the error shown)."""
+class TextRule:
+    """`inputs.problem` on a text field: characters, line breaks, at most `limit` characters.
 
-    def __init__(self, limit: int) -> None:
+    No HTML ``maxlength``: the text is kept and the error shown beside it.
+    """
+
+    def __init__(self, limit: int, *, multiline: bool = False) -> None:
         self.limit = limit
+        self.multiline = multiline
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        length = len(field.data or "")
-        if length > self.limit:
-            raise ValidationError(
-                f"{self.limit:,}文字以内で入力してください(現在 {length:,}文字)。"
-            )
-
-
-def no_control_chars(form: FlaskForm, field: Field) -> None:
-    """Reject invisible control characters (PostgreSQL refuses NUL, readers cannot see them)."""
-    if field.data and _CONTROL.search(field.data):
-        raise ValidationError(
-            "表示できない制御文字が含まれています。取り除いてから送信してください。"
-        )
+        message = inputs.problem(field.data or "", multiline=self.multiline, limit=self.limit)
+        if message is not None:
+            raise StopValidation(message)
 
 
 def required(message: str) -> DataRequired:
@@ -76,7 +70,10 @@ def email_address(form: FlaskForm, field: Field) -> None:
 
 
 def own_site_url(form: FlaskForm, field: Field) -> None:
-    """Only a page of our own site: a path starting with / or a URL on the site's host."""
+    """Only a page of our own site: a path starting with / or a URL on SITE_URL's host.
+
+    The request's Host header is never consulted: a client chooses it.
+    """
     value = field.data or ""
     if not value:
         return
@@ -85,11 +82,10 @@ def own_site_url(form: FlaskForm, field: Field) -> None:
     is_path = not parts.scheme and not parts.netloc and not value.startswith("//")
     if plain and is_path and value.startswith("/"):
         return
-    allowed = {request.host.lower()}
-    site_url = current_app.config.get("SITE_URL") or ""
-    if site_url:
-        allowed.add(urlsplit(site_url).netloc.lower())
-    if plain and parts.scheme in ("http", "https") and parts.netloc.lower() in allowed:
+    site_host = urlsplit(str(current_app.config.get("SITE_URL") or "")).netloc.lower()
+    if plain and site_host and parts.scheme in ("http", "https") and (
+        parts.netloc.lower() == site_host
+    ):
         return
     raise ValidationError(
         "このサイトのページのURLを入力してください(例: /faq/install-requirements/)。"
@@ -143,7 +139,8 @@ def _bind_from_prototype(form: Any, unbound_field: Any, options: dict[str, Any])
 def _text(label: str, limit: int, *extra: Any, multiline: bool = False, **kw: Any) -> Field:
     cls = TextAreaField if multiline else StringField
     filters = [_newlines] if multiline else [_strip]
-    return cls(label, validators=[*extra, MaxChars(limit), no_control_chars], filters=filters, **kw)
+    rule = TextRule(limit, multiline=multiline)
+    return cls(label, validators=[rule, *extra], filters=filters, **kw)
 
 
 class RequestForm(FlaskForm):

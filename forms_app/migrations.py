@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from .db import is_sqlite, read_tx, write_tx
-from .schema import SCHEMA_VERSION, failed_attempts, metadata, schema_version
+from .schema import SCHEMA_VERSION, failed_attempts, metadata, requests, schema_version
 
 _PG_LOCK_ID = 0x636D736B  # advisory lock serializing concurrent migrations on PostgreSQL
 
@@ -50,9 +50,20 @@ def _v3_session_key_and_outbox_request(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE outbox ADD COLUMN request_id INTEGER"))
 
 
+def _v4_idempotency_key(conn: Connection) -> None:
+    """Version 4: requests.idempotency_key and its unique index (rate_counters is created
+    with the other missing tables)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("requests")}
+    if "idempotency_key" not in columns:
+        conn.execute(text("ALTER TABLE requests ADD COLUMN idempotency_key VARCHAR(64)"))
+    index = next(ix for ix in requests.indexes if ix.name == "ix_requests_idempotency")
+    index.create(conn, checkfirst=True)
+
+
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     2: _v2_failed_attempts_at_index,
     3: _v3_session_key_and_outbox_request,
+    4: _v4_idempotency_key,
 }
 
 

@@ -37,6 +37,9 @@ _RECEIPT_TRIES = 3
 # Built once: SQLAlchemy then reuses the compiled form (a submit runs these many times).
 _INSERT_REQUEST = requests.insert().returning(requests.c.id)
 _INSERT_HISTORY = request_history.insert()
+_SELECT_BY_IDEMPOTENCY = select(requests.c.receipt).where(
+    requests.c.idempotency_key == bindparam("key")
+)
 _SELECT_STATUS = select(requests.c.status, requests.c.created_at, requests.c.updated_at).where(
     requests.c.receipt == bindparam("receipt")
 )
@@ -84,6 +87,8 @@ class Submission:
     support_id_hash: str
     contact_email: str | None
     client_addr: str | None
+    # Same key, same request: a double submit gets the first receipt (views._idempotency_key).
+    idempotency_key: str | None = None
 
 
 def submit(engine: Engine, item: Submission) -> str:
@@ -99,17 +104,27 @@ def submit_checked(
     """Run `prepare(conn)` and store what it returns, in ONE write transaction.
 
     `prepare` makes the checks that decide whether to store and returns the item, or None
-    to store nothing (rows it wrote itself, such as a failed attempt, are committed). Returns
-    the receipt after the commit, or None. Raises QueueUnavailable.
+    to store nothing (rows it wrote itself, such as a failed attempt, are committed). An item
+    whose idempotency key is already stored is not stored again: its first receipt is
+    returned. Returns the receipt after the commit, or None. Raises QueueUnavailable.
     """
     for attempt in range(_RECEIPT_TRIES):
         receipt = new_receipt()  # drawn before the write lock is taken
         try:
             with unavailable_as_error(), write_tx(engine) as conn:
                 item = prepare(conn)
-                return None if item is None else _insert(conn, item, receipt)
+                if item is None:
+                    return None
+                if item.idempotency_key is not None:
+                    first = conn.execute(
+                        _SELECT_BY_IDEMPOTENCY, {"key": item.idempotency_key}
+                    ).scalar()
+                    if first is not None:
+                        return str(first)
+                return _insert(conn, item, receipt)
         except sa_exc.IntegrityError:
-            # Only a receipt collision (60 random bits) can end here; draw another.
+            # A receipt collision (60 random bits), or the same form committed meanwhile by a
+            # parallel transaction (PostgreSQL): the next try draws again or finds it.
             if attempt == _RECEIPT_TRIES - 1:
                 raise
     raise AssertionError("unreachable")
@@ -130,6 +145,7 @@ def _insert(conn: Connection, item: Submission, receipt: str) -> str:
             "support_id_hash": item.support_id_hash,
             "contact_email": item.contact_email,
             "client_addr": item.client_addr,
+            "idempotency_key": item.idempotency_key,
             "created_at": now,
             "updated_at": now,
         },

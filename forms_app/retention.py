@@ -98,6 +98,7 @@ def purge_closed(
                     contact_email=None,
                     client_addr=None,
                     support_id_hash="",
+                    idempotency_key=None,  # a keyed hash of what was typed
                 )
             )
             record(

@@ -22,7 +22,9 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 3  # 2: ix_failed_at; 3: reviewers.session_key, outbox.request_id (migrations)
+# 2: ix_failed_at; 3: reviewers.session_key, outbox.request_id; 4: rate_counters,
+# requests.idempotency_key (migrations)
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -68,7 +70,11 @@ requests = Table(
     Column("claimed_at", DateTime(timezone=True)),
     Column("duplicate_of", Integer, ForeignKey("requests.id")),
     Column("published_faq_id", String(80)),
+    # Version 4: HMAC of the form instance (its CSRF token) and what was typed; a double
+    # submit of the same form finds the first request by it (forms_app.queue).
+    Column("idempotency_key", String(64)),
 )
+Index("ix_requests_idempotency", requests.c.idempotency_key, unique=True)
 Index("ix_requests_status_created", requests.c.status, requests.c.created_at)
 Index("ix_requests_form", requests.c.form)
 
@@ -88,8 +94,19 @@ request_history = Table(
 )
 Index("ix_history_request", request_history.c.request_id)
 
-# Failed support-ID attempts, shared by every worker (the embedded rate limit).
-# `scope` is "client" or "id"; `key` is a hash of the client address or of the ID.
+# Version 4: fixed-window counters of every limit kept in the queue database (wrong support
+# IDs, reviewer logins) when Redis is not configured (forms_app.counters.SqlCounter).
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_rate_counters_expires", rate_counters.c.expires_at)
+
+# Failed support-ID attempts of schema versions 1-3 (no longer written since version 4,
+# which counts them in rate_counters); kept so older databases upgrade step by step.
 failed_attempts = Table(
     "failed_attempts",
     metadata,

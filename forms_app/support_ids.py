@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 
-from .attempts import RECENT_COUNTS, DatabaseAttempts
+from .attempts import FailedAttempts
+from .counters import live_count
 from .db import read_tx, write_tx
 from .schema import support_ids
 from .timeutil import utcnow
@@ -70,8 +71,12 @@ _SELECT_BY_HASH = select(
 ).where(support_ids.c.id_hash == bindparam("id_hash"))
 
 
-# The same row with the client's and the ID's recent failed attempts (one statement a submit).
-_SELECT_BY_HASH_COUNTED = _SELECT_BY_HASH.add_columns(*RECENT_COUNTS)
+# The same row with the client's and the ID's failed-attempt counters (one statement a
+# submit; bind client_counter, id_counter and now).
+_SELECT_BY_HASH_COUNTED = _SELECT_BY_HASH.add_columns(
+    live_count("client_counter").label("failed_by_client"),
+    live_count("id_counter").label("failed_by_id"),
+)
 
 
 def _valid(row: Row[Any] | None, today: dt.date) -> SupportId | None:
@@ -86,18 +91,20 @@ def find_valid(conn: Connection, id_hash_hex: str, today: dt.date) -> SupportId 
 
 
 def find_valid_counted(
-    conn: Connection, id_hash_hex: str, today: dt.date, counter: DatabaseAttempts, client: str
+    conn: Connection, id_hash_hex: str, today: dt.date, counter: FailedAttempts, client: str
 ) -> tuple[SupportId | None, bool]:
-    """(valid ID or None, blocked): `find_valid` and `counter.blocked` in one statement.
-
-    When the hash is unknown the row is missing, so the counts are read on their own (a
-    second statement, only on that failure path). A blocked client or ID gets no ID back.
-    """
-    params = {"id_hash": id_hash_hex, **counter.window_params(client, id_hash_hex)}
+    """(valid ID or None, blocked): `find_valid` and `counter.blocked` in one statement, for
+    counters kept in the queue database. An unknown hash has no row, so no counts either:
+    the caller counts the failure (`counter.fail`), which compares after counting."""
+    client_counter, id_counter = counter.keys(client, id_hash_hex)
+    params = {
+        "id_hash": id_hash_hex, "client_counter": client_counter, "id_counter": id_counter,
+        "now": utcnow(),
+    }
     row = conn.execute(_SELECT_BY_HASH_COUNTED, params).first()
     if row is None:
-        return None, counter.blocked(client=client, id_key=id_hash_hex, conn=conn)
-    if counter.over_limit(row.failed_by_client, row.failed_by_id):
+        return None, False
+    if counter.over_limit(row.failed_by_client or 0, row.failed_by_id or 0):
         return None, True
     return _valid(row, today), False
 

@@ -17,7 +17,9 @@ from .queue import app_engine
 from .schema import requests, support_ids
 from .support_ids import id_hash, normalize
 
-PEPPER = "test-pepper-0123456789abcdef"
+PEPPER = "test-pepper-8d41c7e29b3f5a06e1d7c4b2"
+# Strong enough for the production settings some tests start (config.secret_weakness).
+SECRET_KEY = "test-secret-key-5be0f93a7c1d2e846b9f0a3c"
 # The forms write name/type/value, the review pages type/name/value: any attribute order.
 _CSRF_INPUT = re.compile(r'<input\b[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
 _RECEIPT = re.compile(r'class="receipt__number" lang="en">([0-9A-Z-]+)<')
@@ -28,7 +30,7 @@ def config_for(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "ENV": "testing",
         "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": SECRET_KEY,
         "SUPPORT_ID_PEPPER": PEPPER,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}",

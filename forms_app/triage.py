@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from cmskb.content.fields import ID_MAX, ID_RE
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
+from forms_app import inputs
 from forms_app.db import read_tx, write_tx
 from forms_app.labels import FORM_LABELS, STATUS_LABELS
 from forms_app.receipts import parse_receipt
@@ -86,6 +87,9 @@ def check_comment(comment: str | None) -> str:
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(f"コメントは{MAX_COMMENT}文字以内で入力してください。")
+    message = inputs.problem(comment, multiline=True)
+    if message is not None:
+        raise InvalidInput(f"コメント: {message}")
     return comment
 
 
@@ -132,6 +136,8 @@ def _resolve_id(conn: Connection, ref: int | str) -> int | None:
         found = conn.execute(select(requests.c.id).where(requests.c.id == ref)).scalar()
         return found
     text = str(ref).strip()
+    if not inputs.is_clean(text) or len(text) > 100:
+        return None  # no id or receipt looks like that (and PostgreSQL refuses NUL)
     if text.isdigit() and len(text) < 12:
         found = conn.execute(select(requests.c.id).where(requests.c.id == int(text))).scalar()
         if found is not None:
@@ -360,6 +366,11 @@ class ListFilter:
             raise InvalidInput("期間の開始日が終了日より後になっています。")
         if self.q is not None and len(self.q) > 200:
             raise InvalidInput("検索語は200文字以内で入力してください。")
+        texts = (("検索語", self.q), ("製品", self.product), ("担当者", self.claimed_by))
+        for label, value in texts:
+            message = inputs.problem(value or "")
+            if message is not None:
+                raise InvalidInput(f"{label}: {message}")
         return self
 
 

@@ -7,7 +7,11 @@ the error beside its field; a receipt is shown only for a committed row.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +31,7 @@ from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from . import attempts, queue, support_ids
+from . import attempts, inputs, queue, support_ids
 from .forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
 from .labels import STATUS_LABELS
 from .receipts import parse_receipt
@@ -127,35 +131,31 @@ def _id_keys(form: RequestForm) -> tuple[str, str, str] | None:
 
 
 def _check_support_id(
-    form: RequestForm,
-    keys: tuple[str, str, str],
-    conn: Connection,
-    counter: attempts.FailedAttempts,
-    in_queue: attempts.DatabaseAttempts | None,
+    form: RequestForm, keys: tuple[str, str, str], conn: Connection
 ) -> tuple[support_ids.SupportId | None, int]:
     """Look the typed ID up in the submit's transaction; put the error beside the field.
 
-    Returns (valid ID, status). A wrong ID is counted through the same transaction.
-    `in_queue`: the counter when the counts live in the queue database, else None.
+    Returns (valid ID, status). A wrong ID is counted first and compared after, so parallel
+    guesses get at most the limit of "wrong ID" answers; the others are told to wait.
     """
+    counter = attempts.attempts()
     normalized, digest, client = keys
     today = local_today(local_zone(current_app.config))
-    valid_shape = support_ids.is_valid_shape(normalized)
-    found = None
-    if in_queue is not None:  # the counts come with the ID's row
-        if valid_shape:
-            found, blocked = support_ids.find_valid_counted(conn, digest, today, in_queue, client)
-        else:
-            blocked = in_queue.blocked(client=client, id_key=digest, conn=conn)
-        if blocked:
-            form.support_id.errors = [BLOCKED]
-            return None, 429
-    elif valid_shape:  # Redis counts were checked before the transaction
-        found = support_ids.find_valid(conn, digest, today)
-    if found is None:
-        counter.record(client=client, id_key=digest, conn=conn)
-        form.support_id.errors = [WRONG_ID]
-        return None, 400
+    found, blocked = None, False
+    if support_ids.is_valid_shape(normalized):
+        if counter.in_queue:  # the counts come with the ID's row
+            found, blocked = support_ids.find_valid_counted(conn, digest, today, counter, client)
+        else:  # Redis counts were read before the transaction
+            found = support_ids.find_valid(conn, digest, today)
+    if not blocked and found is None:
+        in_queue = conn if counter.in_queue else None
+        blocked = not counter.fail(client=client, id_key=digest, conn=in_queue)
+        if not blocked:
+            form.support_id.errors = [WRONG_ID]
+            return None, 400
+    if blocked:
+        form.support_id.errors = [BLOCKED]
+        return None, 429
     return found, 200
 
 
@@ -165,6 +165,20 @@ def _title_from(text: str, limit: int = 60) -> str:
 
 
 _NOT_STORED_IN_FIELDS = {"csrf_token", "website", "support_id", "contact_email"}
+
+
+def _idempotency_key(page: FormPage, form: RequestForm) -> str | None:
+    """Who sent what from which form instance: HMAC of the form's CSRF token (one per page
+    shown, tied to the session) and of everything typed. A double click or a replay of the
+    same form sends the same; an edited form, or another page, does not. None without a
+    token (CSRF checks off): nothing identifies the form instance then."""
+    token = request.form.get("csrf_token", "")
+    if not token:
+        return None
+    typed = {f.name: f.data for f in form if f.name not in ("csrf_token", "website")}
+    message = json.dumps([page.form, token, typed], ensure_ascii=False, sort_keys=True)
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
 def _submission(
@@ -185,6 +199,7 @@ def _submission(
         support_id_hash=found.id_hash,
         contact_email=form.contact_email.data or None,
         client_addr=(request.remote_addr or "")[:64] or None,
+        idempotency_key=_idempotency_key(page, form),
     )
 
 
@@ -205,12 +220,11 @@ def _handle(page: FormPage) -> tuple[str, int] | Response:
     def prepare(conn: Connection) -> queue.Submission | None:
         # The ID is checked even when other fields are wrong, so its error shows too.
         nonlocal status
-        found, status = _check_support_id(form, keys, conn, counter, in_queue)
+        found, status = _check_support_id(form, keys, conn)
         return _submission(page, form, found) if fields_ok and found is not None else None
 
     try:
-        in_queue = attempts.queue_counter()
-        if in_queue is None and counter.blocked(client=keys[2], id_key=keys[1]):
+        if not counter.in_queue and counter.blocked(client=keys[2], id_key=keys[1]):
             form.support_id.errors = [BLOCKED]
             return _render_form(page, form, status=429)
         # One write transaction: failed-attempt check, ID lookup, insert (or failure count).
@@ -314,6 +328,57 @@ def _rerender_or_page(
     return render_template("error.html", title=title, message=page_message), status
 
 
+BAD_QUERY_TITLE = "アドレスを確認してください"
+BAD_QUERY = "ページのアドレス(URL)の値を読み取れませんでした。"
+
+
+# A run of percent-escaped bytes >= 0x80: every multi-byte UTF-8 character lies inside one.
+_HIGH_ESCAPES = re.compile(rb"(?:%[89a-fA-F][0-9a-fA-F])+")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    """True when percent-encoded `raw` (a query string, a form body) decodes as UTF-8.
+
+    Werkzeug keeps an invalid byte as the text ``%FF``, so the rule on decoded text never
+    sees it: the raw bytes are checked here (ASCII between the runs is always valid).
+    """
+    try:
+        raw.decode("utf-8")
+        for run in _HIGH_ESCAPES.findall(raw):
+            bytes.fromhex(run.replace(b"%", b"").decode("ascii")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_request() -> tuple[str, int] | None:
+    """Runs before everything else (CSRF included): the body's size and the one input rule.
+
+    A body sent without Content-Length (chunked) is read here, up to MAX_CONTENT_LENGTH: one
+    byte more is a 413, as with a Content-Length over the limit (Werkzeug would otherwise
+    parse the first MAX_CONTENT_LENGTH bytes as if they were everything). Then invalid UTF-8
+    in the query string or a form body, and `inputs.problem` on every query parameter (name
+    and value) of every route: a Japanese 400, the posted form shown again.
+    """
+    if request.content_length is None and request.method in ("POST", "PUT", "PATCH"):
+        request.get_data(cache=True)
+        request.stream.read(1)  # raises RequestEntityTooLarge when the limit was reached
+    damaged = not _is_utf8(request.query_string)
+    if not damaged and request.mimetype == "application/x-www-form-urlencoded":
+        damaged = not _is_utf8(request.get_data(cache=True))
+    if damaged:
+        text = f"送信内容を読み取れませんでした。{inputs.DAMAGED_MESSAGE}"
+        return _rerender_or_page(400, text, text, BAD_QUERY_TITLE)
+    for name, value in request.args.items(multi=True):
+        message = inputs.problem(name, limit=100) or inputs.problem(
+            value, limit=inputs.MAX_QUERY_CHARS
+        )
+        if message is not None:
+            text = f"{BAD_QUERY}{message}"
+            return _rerender_or_page(400, text, text, BAD_QUERY_TITLE)
+    return None
+
+
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     log.info("CSRF rejected on %s: %s", request.path, error.description)
     return _rerender_or_page(400, CSRF_FAILED, CSRF_FAILED_PAGE, "送信を確認できませんでした")
@@ -368,6 +433,8 @@ def init_app(app: Flask) -> None:
         app.add_url_rule("/_bench/noop", "bench_noop", _bench_noop, methods=["POST"])
         app.add_url_rule("/_bench/noop-bare", "bench_noop_bare", _bench_noop_bare, methods=["POST"])
         app.extensions["csrf"].exempt(_bench_noop_bare)
+    # First of all before-request hooks: CSRFProtect and Flask-Limiter read the form too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _check_request)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _rate_limited)
     app.register_error_handler(413, _too_large)

@@ -88,6 +88,10 @@ def _downgrade_to_v2(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE reviewers DROP COLUMN session_key"))
         conn.execute(text("ALTER TABLE outbox DROP COLUMN request_id"))
+        # what version 4 added
+        conn.execute(text("DROP INDEX ix_requests_idempotency"))
+        conn.execute(text("ALTER TABLE requests DROP COLUMN idempotency_key"))
+        conn.execute(text("DROP TABLE rate_counters"))
         conn.execute(text("UPDATE schema_version SET version = 2"))
         conn.execute(
             text("INSERT INTO reviewers (username, password_hash, active, created_at) "
@@ -104,8 +108,11 @@ def _check_upgraded(engine: Engine) -> None:
     assert key and len(key) == 32
     with engine.connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("outbox")}
+        request_columns = {c["name"] for c in inspect(conn).get_columns("requests")}
+        tables = set(inspect(conn).get_table_names())
     assert "request_id" in columns
-    assert migrate(engine).before == SCHEMA_VERSION == 3
+    assert "idempotency_key" in request_columns and "rate_counters" in tables
+    assert migrate(engine).before == SCHEMA_VERSION == 4
 
 
 def test_upgrade_from_version_2_gives_existing_reviewers_a_session_key(engine: Engine) -> None:

@@ -22,16 +22,19 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from forms_servers import Session
 from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
 
-from forms_app.testing import csrf_from, feedback_data
+from forms_app.testing import csrf_from, docs_data, feedback_data
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 SECRETS = {
-    "CMSKIT_FORMS_SECRET_KEY": "deploy-test-secret-" + "2" * 32,
-    "CMSKIT_FORMS_SUPPORT_ID_PEPPER": "deploy-test-pepper-" + "3" * 32,
+    "CMSKIT_FORMS_SECRET_KEY": "deploy-test-secret-6e2c9a0f4b8d1e7a3c5f9b2d",
+    "CMSKIT_FORMS_SUPPORT_ID_PEPPER": "deploy-test-pepper-1a7d3f9c5e0b8a2d6f4c1e9b",
 }
+SITE_URL = "https://support.cmskit.example/"
+WRONG_IDS_PER_CLIENT = 3
 
 
 def _require_nginx() -> str:
@@ -132,6 +135,7 @@ def test_readme_documents_every_setting_it_needs() -> None:
 class Stack:
     base_url: str
     support_id: str
+    app: ServerProcess
 
 
 def _fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -165,7 +169,9 @@ def stack(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         **{k: v for k, v in os.environ.items() if not k.startswith("CMSKIT_FORMS_")},
         **SECRETS,
         "CMSKIT_FORMS_DATABASE_URL": f"sqlite:///{work / 'queue.sqlite3'}",
-        "CMSKIT_FORMS_PROXY_COUNT": "1",
+        # PROXY_COUNT is not set here: deploy/gunicorn.conf.py must set it for nginx.
+        "CMSKIT_FORMS_SITE_URL": SITE_URL,
+        "CMSKIT_FORMS_FAILED_ATTEMPTS_PER_CLIENT": str(WRONG_IDS_PER_CLIENT),
         "FORMS_BIND": f"127.0.0.1:{app_port}",
         "FORMS_WORKERS": "2",
     }
@@ -190,7 +196,7 @@ def stack(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     try:
         wait_for_http(f"http://127.0.0.1:{app_port}/forms/status/", server=gunicorn)
         wait_for_http(base + "/", server=web)
-        yield Stack(base, support_id.group(0))
+        yield Stack(base, support_id.group(0), gunicorn)
     finally:
         web.stop(signal.SIGTERM)
         gunicorn.stop(signal.SIGTERM)
@@ -352,3 +358,64 @@ def test_a_request_submitted_through_nginx_gets_a_receipt_and_a_status(stack: St
     status, _, body = _fetch(f"{stack.base_url}/forms/status/?{query}")
     assert status == 200
     assert "受付済み" in body.decode("utf-8")
+
+
+# ---------------------------------------------------------------- issue 14 behind nginx
+
+
+def _browser(stack: Stack, source: str) -> Session:
+    """A browser connecting to nginx from its own loopback address (nginx's $remote_addr)."""
+    return Session(stack.base_url, source=source)
+
+
+def _feedback(browser: Session, support_id: str, **extra: str) -> int:
+    token = browser.token("/forms/feedback/")
+    return browser.post(
+        "/forms/feedback/", {**feedback_data(support_id), "csrf_token": token}, extra
+    ).status
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_behind_nginx_each_client_has_its_own_limits(stack: Stack) -> None:
+    """Issue 14, point 4: deploy's gunicorn.conf.py trusts nginx's X-Forwarded-For."""
+    attacker, customer = _browser(stack, "127.0.0.2"), _browser(stack, "127.0.0.3")
+    # A forged X-Forwarded-For does not help: nginx appends the real address, the app takes it.
+    forged = {"X-Forwarded-For": "192.0.2.99"}
+    codes = [_feedback(attacker, f"CK-WRONG-{n:04d}", **forged)
+             for n in range(WRONG_IDS_PER_CLIENT)]
+    assert codes == [400] * WRONG_IDS_PER_CLIENT
+    assert _feedback(attacker, stack.support_id, **forged) == 429
+    assert _feedback(customer, stack.support_id) == 303
+    assert "PROXY_COUNT is 0" not in stack.app.output
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_behind_nginx_the_host_header_does_not_choose_our_urls(stack: Stack) -> None:
+    """Issue 14, point 5."""
+    browser = _browser(stack, "127.0.0.4")
+    token = browser.token("/forms/docs-request/")
+    fields = {**docs_data(stack.support_id, page_url="https://evil.com/phish"),
+              "csrf_token": token}
+    answer = browser.post("/forms/docs-request/", fields, {"Host": "evil.com"})
+    assert answer.status == 400 and "このサイトのページのURL" in answer.body
+    fields["page_url"] = SITE_URL + "faq/"
+    assert browser.post("/forms/docs-request/", fields).status == 303
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_behind_nginx_a_chunked_body_over_the_limit_gets_a_japanese_413(stack: Stack) -> None:
+    """Issue 14, point 8: nginx reads the chunked body and the app or nginx refuses it."""
+    browser = _browser(stack, "127.0.0.5")
+    token = browser.token("/forms/feedback/")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    for size in (300 * 1024, 2 * 1024 * 1024):
+        body = urllib.parse.urlencode(
+            {**feedback_data(stack.support_id, description="x" * size), "csrf_token": token}
+        ).encode("ascii")
+        pieces = (body[i:i + 16384] for i in range(0, len(body), 16384))
+        answer = browser.request("POST", "/forms/feedback/", pieces, headers)
+        assert answer.status == 413, size
+        assert "送信内容が大きすぎます" in answer.body, size

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import itertools
 import multiprocessing
@@ -30,9 +29,10 @@ from sqlalchemy import Connection, select
 from forms_app import queue
 from forms_app.attempts import LocalMemoryStorage, limiter
 from forms_app.config import DEFAULTS
+from forms_app.counters import SqlCounter
 from forms_app.db import _write_gate, dispose_all, get_engine, write_tx
 from forms_app.forms import DocsRequestForm, FeedbackForm
-from forms_app.schema import failed_attempts, requests
+from forms_app.schema import requests
 from forms_app.testing import (
     add_support_id,
     count_rows,
@@ -146,12 +146,11 @@ def test_submit_checked_refusal_keeps_what_the_check_wrote(tmp_path: Path) -> No
     engine = engine_of(app)
 
     def refuse(conn: Connection) -> None:
-        now = dt.datetime.now(dt.UTC)
-        conn.execute(failed_attempts.insert(), {"scope": "client", "key": "k", "at": now})
+        SqlCounter(lambda: engine).incr("failed-client:k", 60, conn=conn)
         return None
 
     assert queue.submit_checked(engine, refuse) is None
-    assert count_rows(engine, failed_attempts) == 1
+    assert SqlCounter(lambda: engine).get("failed-client:k") == 1
     assert count_rows(engine) == 0
 
 

@@ -348,7 +348,7 @@ def test_redis_down_review_login_still_answers_and_counts(tmp_path: Path) -> Non
 
 
 def test_rotating_ipv6_addresses_share_the_review_login_limit(tmp_path: Path) -> None:
-    app = make_app(tmp_path, REVIEW_LOGIN_LIMIT="2 per 15 minutes")
+    app = make_app(tmp_path, REVIEW_LOGIN_CLIENT_LIMIT="2 per 15 minutes")
     client = app.test_client()
 
     def login(username: str, address: str) -> int:

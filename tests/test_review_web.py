@@ -138,19 +138,49 @@ def test_repeated_failures_lock_out_even_the_right_password(client: FlaskClient)
     assert client.get("/review/").status_code == 303
 
 
-def test_lockout_per_username_holds_across_client_addresses(
+def _from(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_failures_elsewhere_never_lock_out_a_client_that_has_not_failed(
     app: Flask, client: FlaskClient
 ) -> None:
-    for i in range(5):
-        other = app.test_client()
-        other.environ_base["REMOTE_ADDR"] = f"198.51.100.{i + 1}"
-        assert login(other, "sato", "guess").status_code == 401
-    fresh = app.test_client()
-    fresh.environ_base["REMOTE_ADDR"] = "203.0.113.9"
-    assert login(fresh, "sato", PASSWORD).status_code == 429
-    # Another account from that fresh address is not locked.
+    """Issue 14, point 3: counted per (username, client), not per username alone."""
+    attacker = _from(app, "198.51.100.1")
+    for _ in range(5):
+        assert login(attacker, "sato", "guess").status_code == 401
+    assert login(attacker, "sato", PASSWORD).status_code == 429  # that client is locked
+    for i in range(2, 12):  # and many other addresses fail too
+        assert login(_from(app, f"198.51.100.{i}"), "sato", "guess").status_code == 401
+    assert login(_from(app, "203.0.113.9"), "sato", PASSWORD).status_code == 303
+
+
+def test_guesses_per_username_are_capped_but_a_known_browser_still_gets_in(
+    tmp_path: Path,
+) -> None:
+    app = make_app(
+        tmp_path, CONTENT_DIR=str(copy_fixture(tmp_path)), REVIEW_LOGIN_USER_LIMIT="3 per day"
+    )
+    add_reviewer(engine_of(app), "sato")
+    usual = _from(app, "203.0.113.20")
+    assert login(usual, "sato", PASSWORD).status_code == 303  # gets the device cookie
+    usual.post("/review/logout", data={"csrf_token": _token(usual)})
+    codes = [login(_from(app, f"198.51.100.{i}"), "sato", "guess").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]  # three guesses a day from untrusted clients
+    refused = login(_from(app, "203.0.113.21"), "sato", PASSWORD)
+    assert refused.status_code == 429
+    assert "以前このユーザー名でログインした端末" in refused.get_data(as_text=True)
+    # A made-up device cookie is no way around the cap.
+    forged = _from(app, "203.0.113.23")
+    forged.set_cookie("cmskit_review_device", "eyJ1Ijoic2F0byJ9.x.y", path="/review/")
+    assert login(forged, "sato", PASSWORD).status_code == 429
+    # The browser that signed in before is not an untrusted client: it still gets in.
+    assert login(usual, "sato", PASSWORD).status_code == 303
+    # Its cookie names the username it was issued for: it opens no other account's cap.
     add_reviewer(engine_of(app), "suzuki")
-    assert login(fresh, "suzuki", PASSWORD).status_code == 303
+    assert login(_from(app, "203.0.113.22"), "suzuki", PASSWORD).status_code == 303
 
 
 def test_session_expires_after_its_lifetime(app: Flask, signed_in: FlaskClient) -> None:

@@ -25,7 +25,7 @@ from forms_app.support_ids import (
     normalize,
     revoke,
 )
-from forms_app.testing import PEPPER, count_rows, make_app
+from forms_app.testing import PEPPER, SECRET_KEY, count_rows, make_app
 
 PRODUCTS = ["cloud", "asp", "webcanvas", "onprem-perpetual", "onprem-annual"]
 
@@ -144,7 +144,7 @@ def test_validity_rules(engine) -> None:  # type: ignore[no-untyped-def]
 
 def test_cli_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CMSKIT_FORMS_ENV", "production")
-    monkeypatch.setenv("CMSKIT_FORMS_SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("CMSKIT_FORMS_SECRET_KEY", SECRET_KEY)
     monkeypatch.setenv("CMSKIT_FORMS_SUPPORT_ID_PEPPER", PEPPER)
     monkeypatch.setenv("CMSKIT_FORMS_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("CMSKIT_FORMS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")

@@ -7,28 +7,44 @@ working with them, and a removed account has no key at all. A session also expir
 ``REVIEW_SESSION_HOURS`` whatever the cookie says. Signing in clears the whole session
 first (no fixation: nothing from before the login survives, not even the CSRF token).
 
-Failed logins count against two limits (``REVIEW_LOGIN_LIMIT``): per client address and per
-username, in the storage of the app's Flask-Limiter (memory, or Redis shared by every
-worker); successful logins cost nothing.
+Failed logins are limited the way OWASP's authentication guidance describes, so that an
+attacker can neither guess without bound nor lock a reviewer out:
+
+- per (username, client) (``REVIEW_LOGIN_LIMIT``): a client that failed too often for a
+  username is refused for it; every other client, the reviewer's included, is not;
+- per client over all usernames (``REVIEW_LOGIN_CLIENT_LIMIT``): one client spraying names;
+- per username, a daily cap on guesses from untrusted clients (``REVIEW_LOGIN_USER_LIMIT``)
+  that bounds what many addresses together can try;
+- a browser that has signed in as the username before carries a signed device cookie
+  (OWASP's "device cookies"): it is counted on its own (``REVIEW_LOGIN_LIMIT`` per cookie)
+  and the per-client and per-username limits do not apply to it, so the reviewer still gets
+  in from their usual browser while the username is being attacked.
+
+Every limit counts before the password is checked and compares after (the counter of
+forms_app.counters), so parallel guesses cannot pass a limit; a successful login takes its
+counts back. The per-username cap counts only attempts that passed the per-client limits,
+so one blocked client cannot use it up.
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app, request, session
-from limits import RateLimitItem, parse_many
-from limits.strategies import RateLimiter
+from flask import Response, current_app, request, session
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from limits import parse_many
 
 from forms_app import accounts, attempts
+from forms_app.counters import counter_key
 from forms_app.queue import app_engine
 
 USER_KEY = "review_user"
 SINCE_KEY = "review_since"
 SESSION_KEY = "review_key"
-_NAMESPACE = "review-login"
 
 
 def current_user() -> str | None:
@@ -73,39 +89,115 @@ def _forget() -> None:
         session.pop(key, None)
 
 
-def _rate_limiter() -> RateLimiter:
-    """The strategy of the app's Flask-Limiter (its storage is shared by every worker)."""
-    return attempts.shared_strategy(current_app)
+DEVICE_COOKIE = "cmskit_review_device"
+_DEVICE_SALT = "cmskit-review-device"
 
 
-def _items() -> list[RateLimitItem]:
-    return list(parse_many(current_app.config["REVIEW_LOGIN_LIMIT"]))
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    key: str
+    expiry: int
+    amount: int
 
 
-def _keys(username: str) -> list[tuple[str, ...]]:
-    name = (username or "").strip().lower()[:64]
+@dataclass(slots=True)
+class LoginAttempt:
+    """The counts one login attempt took; `refused` says which limit stopped it, if any."""
+
+    counted: list[_Limit] = field(default_factory=list)
+    refused: str | None = None  # "client" (this client or device) | "user" (username cap)
+
+
+def _limits(setting: str, scope: str, *parts: str) -> list[_Limit]:
+    return [
+        _Limit(counter_key(f"{scope}-{item.amount}-{item.get_expiry()}", *parts),
+               item.get_expiry(), item.amount)
+        for item in parse_many(current_app.config[setting])
+    ]
+
+
+def _name(username: str) -> str:
+    return (username or "").strip().lower()[:64]
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+
+
+def _device_days() -> int:
+    return int(current_app.config["REVIEW_DEVICE_DAYS"])
+
+
+def _device(username: str) -> str | None:
+    """The id of this browser's device cookie when it was issued for `username`."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 500:
+        return None
+    try:
+        data = _serializer().loads(raw, max_age=_device_days() * 86400)
+    except BadSignature:  # forged, or older than REVIEW_DEVICE_DAYS
+        return None
+    if not isinstance(data, dict) or data.get("u") != _name(username):
+        return None
+    device = data.get("d")
+    return device if isinstance(device, str) else None
+
+
+def _take(attempt: LoginAttempt, limits: list[_Limit], refusal: str) -> bool:
+    """Count `limits` (increment, then compare); False, noting `refusal`, when one is past."""
+    counter = attempts.login_counter()
+    within = True
+    for limit in limits:
+        within = counter.incr(limit.key, limit.expiry) <= limit.amount and within
+        attempt.counted.append(limit)
+    if not within:
+        attempt.refused = refusal
+    return within
+
+
+def begin_login(username: str) -> LoginAttempt:
+    """Count this attempt before the password is checked (see the module's docstring)."""
+    attempt = LoginAttempt()
+    name = _name(username)
+    device = _device(username)
+    if device is not None:
+        _take(attempt, _limits("REVIEW_LOGIN_LIMIT", "login-device", device), "client")
+        return attempt
     client = attempts.client_scope(request.remote_addr) or "-"  # IPv6: its /64
-    return [(_NAMESPACE, "client", client), (_NAMESPACE, "user", name)]
+    own = _limits("REVIEW_LOGIN_LIMIT", "login-pair", name, client)
+    own += _limits("REVIEW_LOGIN_CLIENT_LIMIT", "login-client", client)
+    if _take(attempt, own, "client"):
+        _take(attempt, _limits("REVIEW_LOGIN_USER_LIMIT", "login-user", name), "user")
+    return attempt
 
 
-def locked_out(username: str) -> bool:
-    """True when this client or this username used up its failed attempts."""
-    strategy = _rate_limiter()
-    return any(
-        not strategy.test(item, *key) for item in _items() for key in _keys(username)
+def login_succeeded(attempt: LoginAttempt) -> None:
+    """A right password costs nothing: give the attempt's counts back."""
+    counter = attempts.login_counter()
+    for limit in attempt.counted:
+        counter.incr(limit.key, limit.expiry, -1)
+
+
+def remember_device(response: Response, username: str) -> None:
+    """Mark this browser as one that signed in as `username` (a signed, long-lived cookie)."""
+    value = _serializer().dumps({"u": _name(username), "d": secrets.token_hex(12)})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=_device_days() * 86400,
+        path=f"{request.script_root}/review/",
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        httponly=True,
+        samesite="Strict",
     )
-
-
-def count_failure(username: str) -> None:
-    strategy = _rate_limiter()
-    for item in _items():
-        for key in _keys(username):
-            strategy.hit(item, *key)
 
 
 def config_defaults() -> dict[str, Any]:
     return {
         "REVIEW_SESSION_HOURS": 8,
         "REVIEW_LOGIN_LIMIT": "5 per 15 minutes;20 per day",
+        "REVIEW_LOGIN_CLIENT_LIMIT": "30 per 15 minutes;100 per day",
+        "REVIEW_LOGIN_USER_LIMIT": "100 per day",
+        "REVIEW_DEVICE_DAYS": 365,
         "REVIEW_PER_PAGE": 50,
     }

@@ -23,8 +23,10 @@ from flask.cli import ScriptInfo
 from sqlalchemy import Engine
 
 from forms_app import accounts, drafts, export, notify, retention, triage
+from forms_app.inputs import json_terminal_safe, terminal_lines, terminal_safe
 from forms_app.labels import FORM_LABELS, STATUS_LABELS
 from forms_app.queue import config_engine
+from forms_app.review import display
 from forms_app.timeutil import local_text, local_today, local_zone
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,8 @@ def _actor(name: str | None) -> str:
 
 def _emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        click.echo(json_terminal_safe(text))
     else:
         human()
 
@@ -80,12 +83,25 @@ def _when(value: dt.datetime | None) -> str:
 
 def _line(item: dict[str, Any]) -> str:
     status = STATUS_LABELS.get(item["status"], item["status"])
-    claimed = item["claimed_by"] or "-"
-    title = " ".join(str(item["title"]).split())[:60]
+    claimed = terminal_safe(item["claimed_by"] or "-")
+    title = terminal_safe(" ".join(str(item["title"]).split())[:60])
     return (
         f"#{item['id']:<5} {item['receipt']}  {_when(item['created_at'])}  "
         f"{item['form']:<8} {status:<6} 担当:{claimed:<10} {title}"
     )
+
+
+def _field(label: str, value: Any, *, multiline: bool = False) -> None:
+    """`  label: value` (line breaks escaped), or for a multi-line field the label and the
+    value's lines each under a bar."""
+    text = "" if value is None else value
+    lines = terminal_lines(text) if multiline else [terminal_safe(text)]
+    if len(lines) == 1:
+        click.echo(f"  {terminal_safe(label)}: {lines[0]}")
+        return
+    click.echo(f"  {terminal_safe(label)}:")
+    for line in lines:
+        click.echo(f"    │ {line}")
 
 
 def _read_password(from_stdin: bool, prompt: str) -> str:
@@ -155,21 +171,25 @@ def register(group: click.Group) -> None:
         history = triage.get_history(engine, item["id"])
 
         def human() -> None:
+            # Customer text is escaped (control characters, C1, bidi controls) and every
+            # line of a multi-line value is indented under a bar: no text can fake a line.
             click.echo(_line(item))
             for key in ("product", "contact_email", "duplicate_of", "published_faq_id"):
                 if item.get(key):
-                    click.echo(f"  {key}: {item[key]}")
-            click.echo(f"  件名: {item['title']}")
+                    _field(key, item[key])
+            _field("件名", item["title"])
+            multiline = display.multiline_fields()
             for key, value in (item.get("fields") or {}).items():
-                click.echo(f"  {key}: {value}")
+                _field(key, value, multiline=key in multiline)
             click.echo("履歴:")
             for h in history:
                 change = h["to_status"] or ""
                 if h["from_status"] and h["from_status"] != h["to_status"]:
                     change = f"{h['from_status']} -> {h['to_status']}"
-                comment = f"  「{h['comment']}」" if h["comment"] else ""
+                comment = f"  「{terminal_safe(h['comment'])}」" if h["comment"] else ""
+                actor = terminal_safe(h["actor"])
                 click.echo(
-                    f"  {_when(h['at'])}  {h['actor']:<12} {h['action']:<12} {change}{comment}"
+                    f"  {_when(h['at'])}  {actor:<12} {h['action']:<12} {change}{comment}"
                 )
 
         _emit(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from wtforms import TextAreaField
 from wtforms.fields.core import UnboundField
 
 from forms_app.forms import KIND_CHOICES, TARGET_CHOICES, DocsRequestForm, FeedbackForm
@@ -40,6 +41,16 @@ def field_labels(form: str) -> tuple[tuple[str, str], ...]:
         label = field.args[0] if field.args else field.kwargs.get("label", name)
         out.append((name, _NOTE.sub("", str(label)).strip() or name))
     return tuple(out)
+
+
+@cache
+def multiline_fields() -> frozenset[str]:
+    """Names of the fields people type several lines into (text areas), in either form."""
+    return frozenset(
+        name for cls in _FORMS.values() for name in dir(cls)
+        if isinstance(value := getattr(cls, name, None), UnboundField)
+        and issubclass(value.field_class, TextAreaField)
+    )
 
 
 def product_name(product: str | None, products: Sequence[tuple[str, str]]) -> str:

@@ -30,7 +30,7 @@ from flask import (
     url_for,
 )
 
-from forms_app import accounts, drafts, triage
+from forms_app import accounts, drafts, inputs, triage
 from forms_app.labels import ACTION_LABELS, FORM_LABELS, STATUS_LABELS
 from forms_app.queue import UNAVAILABLE_ERRORS, QueueUnavailable, app_engine, first_line
 from forms_app.review import auth, display
@@ -38,6 +38,11 @@ from forms_app.timeutil import local_text, local_zone
 
 LOCKED_OUT = (
     "ログインの失敗が続いたため、しばらくログインできません。時間をおいてお試しください。"
+)
+USER_CAPPED = (
+    "このユーザー名へのログインの失敗が続いているため、この端末(ブラウザ)からは"
+    "しばらく(最長24時間)ログインできません。以前このユーザー名でログインした端末からは"
+    "ログインできます。お急ぎの場合は管理者にご相談ください。"
 )
 UNAVAILABLE_TITLE = "ただいま利用できません"
 UNAVAILABLE = (
@@ -60,10 +65,35 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# Posted fields that may hold several lines; passwords are secrets, never shown or stored.
+_MULTILINE_FIELDS = frozenset({"comment"})
+_UNCHECKED_FIELDS = frozenset({"password", "csrf_token"})
+BAD_INPUT_TITLE = "入力を確認してください"
+
+
+def _refuse_bad_form() -> tuple[str, int] | None:
+    """`inputs.problem` on every posted field of the review pages: a Japanese 400."""
+    if request.method != "POST":
+        return None
+    for name, value in request.form.items(multi=True):
+        if name in _UNCHECKED_FIELDS:
+            continue
+        multiline = name in _MULTILINE_FIELDS
+        limit = None if multiline else inputs.MAX_QUERY_CHARS  # comments: triage's limit
+        message = inputs.problem(value, multiline=multiline, limit=limit)
+        if message is not None:
+            page = render_template(
+                "error.html", title=BAD_INPUT_TITLE,
+                message=f"送信内容を受け付けられませんでした。{message}",
+            )
+            return page, 400
+    return None
+
+
 def _safe_next(target: str | None) -> str:
-    """Only a path inside the review area (no open redirect)."""
+    """Only a path inside the review area (no open redirect, nothing but a plain path)."""
     home = url_for("review.index")
-    if not target:
+    if not target or not inputs.is_clean(target) or any(ch.isspace() for ch in target):
         return home
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -159,6 +189,7 @@ def create_blueprint() -> Blueprint:
         static_folder="static",
         static_url_path="/static",
     )
+    bp.before_request(_refuse_bad_form)
     bp.after_request(_no_store)
     for error in DATABASE_DOWN:
         bp.register_error_handler(error, _database_down)
@@ -184,18 +215,23 @@ def create_blueprint() -> Blueprint:
         if request.method == "POST":
             username = (request.form.get("username") or "")[:64]
             password = (request.form.get("password") or "")[:300]
-            if auth.locked_out(username):
-                error = LOCKED_OUT
+            attempt = auth.begin_login(username)
+            if attempt.refused is not None:
+                error = LOCKED_OUT if attempt.refused == "client" else USER_CAPPED
                 status = 429
             else:
                 user = accounts.verify(app_engine(), username, password)
                 if user is not None:
+                    target = _safe_next(next_url)
                     try:
                         auth.sign_in(user)
-                        return redirect(_safe_next(next_url), 303)
                     except accounts.AccountError:
-                        pass  # removed between the password check and now
-                auth.count_failure(username)
+                        user = None  # removed between the password check and now
+                if user is not None:
+                    auth.login_succeeded(attempt)
+                    response = redirect(target, 303)
+                    auth.remember_device(response, user)
+                    return response
                 error = "ユーザー名またはパスワードが違います。"
                 status = 401
         elif auth.current_user() is not None:
