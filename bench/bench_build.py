@@ -6,7 +6,9 @@ the shipped plans/site/support files, then builds
 * **plugin**: the repository's mkdocs.yml, content read from that YAML by the plugin;
 * **plain**: the very pages the plugin generates, written as Markdown files into docs/,
   built by plain MkDocs + Material with the same theme configuration and no plugin
-  (categories in the nav, questions and news items `not_in_nav`, as the plugin does).
+  (categories in the nav, questions and news items `not_in_nav`, as the plugin does),
+  then the same site search index made by `cmskb search-index` (which the plugin makes
+  at the end of its build), so that both produce the same site.
 
 Every build runs in its own subprocess; wall time and peak RSS are measured around it
 (``getrusage(RUSAGE_CHILDREN)`` of a fresh measuring process). Builds alternate and the
@@ -22,6 +24,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -154,10 +157,16 @@ def run_measured(command: list[str]) -> None:
     print(json.dumps({"seconds": wall, "cpu_seconds": cpu, "peak_mib": usage.ru_maxrss / 1024}))
 
 
-def build_command(project: Path) -> list[str]:
+def build_command(project: Path, content_dir: Path | None = None) -> list[str]:
+    """The build of `project`; with `content_dir`, followed by `cmskb search-index`."""
     mkdocs = str(Path(sys.executable).with_name("mkdocs"))
-    return [mkdocs, "build", "--strict", "-q", "-f", str(project / "mkdocs.yml"),
-            "-d", str(project / "site")]
+    build = [mkdocs, "build", "--strict", "-q", "-f", str(project / "mkdocs.yml"),
+             "-d", str(project / "site")]
+    if content_dir is None:
+        return build
+    index = [str(Path(sys.executable).with_name("cmskb")), "search-index",
+             str(project / "site"), "--content", str(content_dir)]
+    return ["sh", "-c", f"{shlex.join(build)} && {shlex.join(index)} >/dev/null"]
 
 
 def bench_size(size: int, repeat: int) -> dict[str, dict[str, float]]:
@@ -169,8 +178,11 @@ def bench_size(size: int, repeat: int) -> dict[str, dict[str, float]]:
     env = {**os.environ, "CMSKB_CONTENT_DIR": str(content_dir), "NO_MKDOCS_2_WARNING": "1"}
     runs: dict[str, list[dict[str, float]]] = {"plugin": [], "plain": []}
     for _ in range(repeat):
-        for name, project in (("plain", plain), ("plugin", plugin)):
-            runs[name].append(measure(build_command(project), env))
+        for name, command in (
+            ("plain", build_command(plain, content_dir)),
+            ("plugin", build_command(plugin)),
+        ):
+            runs[name].append(measure(command, env))
             print(f"  n={size} {name}: {runs[name][-1]}", flush=True)
     return {
         name: {
