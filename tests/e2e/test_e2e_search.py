@@ -122,6 +122,8 @@ def test_the_editors_guide_is_kept_out_of_the_search(search_page: Page) -> None:
 def test_ime_composition_searches_once_the_word_is_chosen(page: Page) -> None:
     page.goto("/")
     open_search(page)
+    # the search is ready (Material reads the box once when its worker says so)
+    expect(page.locator(META)).to_contain_text(IDLE)
     session = page.context.new_cdp_session(page)
     queries: list[str] = []
 
