@@ -10,6 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from cmskb.content.loader import load_content
 from playwright.sync_api import Browser
 from product_fixtures import ROOT, Product, close_page, new_page
+from search_browser import run_search
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
@@ -74,5 +75,21 @@ def test_axe_finds_a_known_violation(browser: Browser, product: Product) -> None
         )
         ids = {v["id"] for v in Axe().run(page).response["violations"]}
         assert {"image-alt", "label"} <= ids, ids
+    finally:
+        close_page(page)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("query", ["パスワードを忘れた", "ｘｙｚｚｙ存在しない語句"])
+def test_search_dialog_with_results_or_none_has_no_serious_violation(
+    browser: Browser, product: Product, query: str, scheme: str
+) -> None:
+    page = new_page(browser, product, color_scheme=scheme)
+    try:
+        page.goto("/")
+        run_search(page, query)
+        results = Axe().run(page).response
+        problems = _violations(results)
+        assert not problems, "\n".join(problems)
     finally:
         close_page(page)
