@@ -370,32 +370,33 @@ _RULE_KEYS = (
 MAX_TICKETS_PER_CASE = 99
 
 
+def _at_most(
+    reader: FieldReader, node: yaml.Node | None, field: str, maximum: int, what: str, hint: str
+) -> int | None:
+    """A whole number from 1 to `maximum`; `what` names the range for the message."""
+    value = reader.integer(node, field, minimum=1)
+    if value is None or node is None or value <= maximum:
+        return value
+    reader.report(node, field, f"{what}ですが、{value} と書かれています。", hint)
+    return None
+
+
 def _read_rules(reader: FieldReader, node: yaml.Node | None, refs: Refs) -> FinderRules | None:
     """plans.yml `rules`: how the plan finder reads the table (product ids go to `refs`)."""
     keys = reader.mapping(node, "rules", required=_RULE_KEYS)
     if keys is None:
         return None
-    tickets = reader.integer(keys.get("tickets_per_case"), "rules.tickets_per_case", minimum=1)
-    if tickets is not None and tickets > MAX_TICKETS_PER_CASE:
-        reader.report(
-            keys["tickets_per_case"],
-            "rules.tickets_per_case",
-            f"1案件あたりのチケット数は{MAX_TICKETS_PER_CASE}枚までですが、"
-            f"{tickets} と書かれています。",
-            "1案件に必要なチケットの枚数を書いてください。",
-        )
-        tickets = None
-    at_once = reader.integer(keys.get("contracts_at_once"), "rules.contracts_at_once", minimum=1)
-    if at_once is not None and at_once > MAX_CONTRACTS_AT_ONCE:
-        reader.report(
-            keys["contracts_at_once"],
-            "rules.contracts_at_once",
-            f"同時に持てる契約の数は1〜{MAX_CONTRACTS_AT_ONCE}のはずですが、"
-            f"{at_once} と書かれています。",
-            "契約を重ねて持てないなら 1、重ねて持てるなら 2 か 3 にしてください"
-            "(プラン診断が正確に計算できるのは3件までです)。",
-        )
-        at_once = None
+    tickets = _at_most(
+        reader, keys.get("tickets_per_case"), "rules.tickets_per_case", MAX_TICKETS_PER_CASE,
+        f"1案件あたりのチケット数は{MAX_TICKETS_PER_CASE}枚まで",
+        "1案件に必要なチケットの枚数を書いてください。",
+    )
+    at_once = _at_most(
+        reader, keys.get("contracts_at_once"), "rules.contracts_at_once", MAX_CONTRACTS_AT_ONCE,
+        f"同時に持てる契約の数は1〜{MAX_CONTRACTS_AT_ONCE}",
+        "契約を重ねて持てないなら 1、重ねて持てるなら 2 か 3 にしてください"
+        "(プラン診断が正確に計算できるのは3件までです)。",
+    )
     path = "rules.version_ups_without_contract"
     products = _ids(reader, reader.sequence(keys.get("version_ups_without_contract"), path) or [],
                     path, "製品 ID")
