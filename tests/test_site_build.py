@@ -18,6 +18,7 @@ from cmskb.content.model import Content
 from cmskb.finder.explain import assumptions
 from content_helpers import FIXTURE, ROOT, copy_fixture, copy_project, edit
 from product_fixtures import json_ld, mkdocs_build
+from test_validators_feed_jsonld import visible_text
 
 pytestmark = pytest.mark.slow
 
@@ -239,31 +240,8 @@ def test_category_titles_are_escaped_in_the_navigation(tmp_path: Path) -> None:
     assert "ユーザー&lt;script&gt;alert(4)&lt;/script&gt;" in nav
 
 
-class _Text(HTMLParser):
-    """The text of a page, without tags, scripts and styles."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "style"}:
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style"} and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
 def page_text(site: Path, path: str) -> str:
-    parser = _Text()
-    parser.feed((site / path / "index.html").read_text(encoding="utf-8"))
-    return "".join(parser.parts)
+    return visible_text((site / path / "index.html").read_text(encoding="utf-8"))
 
 
 # Sentences of the support-service page (the seed) that the site must carry word for word.
