@@ -77,6 +77,7 @@ def test_finds_and_shows_the_cheapest_options(page: Page) -> None:
     expect(first.locator(".kb-finder__steps > li")).to_have_count(3)
     expect(first).to_contain_text("B 1年間サポート(18チケット付) + 追加チケット1(H)×2")
     expect(first).to_contain_text("税別 336,000円/購入 5点(追加チケット 2枚、スポットチケット 0枚)")
+    expect(page.locator("#pf-result .kb-finder__note a")).to_have_attribute("href", "#pf-rules")
 
 
 def test_the_form_states_its_rules_and_the_ticket_rule(page: Page) -> None:

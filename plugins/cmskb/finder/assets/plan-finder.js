@@ -108,6 +108,12 @@
       options.appendChild(renderOption(i + 1, segs, total, best));
     });
     result.appendChild(options);
+    var rules = el("p", "計算は、", "kb-finder__note");
+    var link = el("a", "この診断の前提");
+    link.href = "#pf-rules";
+    rules.appendChild(link);
+    rules.appendChild(document.createTextNode("(1案件のチケット数、契約の持ち方など)に立っています。"));
+    result.appendChild(rules);
     status.textContent = "いちばん安い組み合わせは合計" + yen(best) + "(税込)です。" +
       (shapes.length > 1 ? "差が" + data.margin + "%以内の次点もあわせて示します。" : "");
   }
