@@ -25,7 +25,6 @@ Q_ADDON = "faq/support-contract/addon-ticket.yml"
 Q_EXPIRY = "faq/support-contract/ticket-expiry.yml"
 Q_DRAFT = "faq/support-contract/spot-ticket-version-up.yml"
 NEWS = "news/2026-09-maintenance.yml"
-Q1_FIRST = "導入型は、一般的な Linux サーバーで動作します。"
 Q1_SECOND = "詳しい条件は製品マニュアルをご覧ください。"
 
 
