@@ -138,3 +138,18 @@ def test_export_of_broken_content_writes_nothing(broken: Path, tmp_path: Path) -
     assert result.exit_code == 1
     assert "plans[0].price_excl_tax" in result.output
     assert not out.exists()
+
+
+def test_check_compares_news_quotes_with_the_support_page(tmp_path: Path) -> None:
+    page = tmp_path / "support-page.txt"
+    # the fixture quotes 最新の製品情報閲覧; width and line breaks do not matter
+    page.write_text("無償サポートサービスの内容\n- 【ニュース】 最新の製品\n情報閲覧\n", "utf-8")
+    ok = CliRunner().invoke(main, ["check", str(FIXTURE), "--support-page", str(page)])
+    assert ok.exit_code == 0, ok.output
+    page.write_text("無償サポートサービスの内容\n- 【ニュース】 製品情報\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", str(FIXTURE), "--support-page", str(page)])
+    assert result.exit_code == 1
+    assert (f"{FIXTURE.as_posix()}/news/2026-10-release-7-2.yml:1: quote: "
+            "quote「最新の製品情報閲覧」はサポートサービスのご案内にそのまま書かれていません。"
+            ) in result.output
+    assert result.output.splitlines()[-1].startswith("NG: 1 件の問題")

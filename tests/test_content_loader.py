@@ -8,7 +8,18 @@ from decimal import Decimal
 from pathlib import Path
 
 from cmskb.content.loader import load_content
-from cmskb.content.model import Audience, Content, PlanKind, Rounding, Source
+from cmskb.content.model import (
+    AddonRule,
+    Audience,
+    Basis,
+    BasisKind,
+    Content,
+    FinderRules,
+    PlanKind,
+    Product,
+    Rounding,
+    Source,
+)
 from cmskb.content.problems import ContentError, Problem
 from content_helpers import FIXTURE, SEED_PRICES, copy_fixture, edit
 
@@ -66,10 +77,27 @@ def test_site_settings_and_products() -> None:
         "onprem-perpetual",
         "onprem-annual",
     ]
-    assert site.product("cloud").minor_version_ups_without_contract is True
-    assert site.product("asp").minor_version_ups_without_contract is False
     assert site.forms.docs_request == "/forms/docs-request/"
     assert site.source == Source("site.yml", 1)
+
+
+def test_finder_rules_are_read_from_plans_yml() -> None:
+    rules = load_fixture().plans.rules
+    assert rules == FinderRules(
+        tickets_per_case=1,
+        ticket_rule="1件ごとに所定のチケットが必要です。",
+        contracts_at_once=1,
+        addon_tickets_with=AddonRule.ANY_CONTRACT,
+        version_ups_without_contract=("cloud",),
+    )
+    assert rules.version_ups_need_contract(Product("asp", "CMSKIT-ASP"))
+    assert not rules.version_ups_need_contract(Product("cloud", "CMSKITクラウド"))
+
+
+def test_news_sources_are_read() -> None:
+    news = {n.id: n for n in load_fixture().news}
+    assert news["2026-09-maintenance"].basis == Basis(BasisKind.SITE)
+    assert news["2026-10-release-7-2"].basis == Basis(BasisKind.SEED, "最新の製品情報閲覧")
 
 
 def test_forms_default_when_omitted(tmp_path: Path) -> None:
@@ -133,7 +161,7 @@ def test_news_newest_first() -> None:
     news = load_fixture().news
     assert [n.id for n in news] == ["2026-10-release-7-2", "2026-09-maintenance"]
     assert news[0].date == dt.date(2026, 10, 15)
-    assert news[0].category == "リリース"
+    assert news[0].category == "製品情報"
     assert news[1].category is None
 
 
@@ -163,7 +191,7 @@ def test_bom_and_crlf_are_read(tmp_path: Path) -> None:
     root = copy_fixture(tmp_path)
     path = root / "news/2026-09-maintenance.yml"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
-    assert load_content(root).news[1].title == "サポートサイトのメンテナンスのお知らせ"
+    assert load_content(root).news[1].title == "テスト用サイトのお知らせ"
 
 
 def test_hidden_files_are_ignored(tmp_path: Path) -> None:

@@ -60,14 +60,32 @@ def test_shipped_price_question_points_to_the_table(shipped: Content) -> None:
     assert "|" not in answer  # no copy of the price table
 
 
-def test_only_products_with_the_flag_get_version_ups_without_a_contract(
+def test_only_products_of_the_rule_get_version_ups_without_a_contract(
     shipped: Content,
 ) -> None:
-    """Texts that promise version-ups without a contract name only such products (クラウド)."""
-    free = {p.name for p in shipped.site.products if p.minor_version_ups_without_contract}
+    """Texts that promise version-ups without a contract name only the products of
+    plans.yml rules.version_ups_without_contract (クラウド)."""
+    listed = shipped.plans.rules.version_ups_without_contract
+    free = {p.name for p in shipped.site.products if p.id in listed}
     others = {p.name for p in shipped.site.products} - free
     texts = [q.answer for q in shipped.questions] + [n.body for n in shipped.news]
     for text in texts:
         for line in text.splitlines():
             if re.search(r"契約(の有無|がなくても|なしで)", line) and "バージョンアップ" in line:
                 assert not [name for name in others if name in line], line
+
+
+def test_the_which_plan_question_covers_every_case_of_the_guide(shipped: Content) -> None:
+    answer = next(q.answer for q in shipped.questions if q.id == "which-plan")
+    for case in shipped.recommendations:
+        line = next(line for line in answer.splitlines() if f"/plans/guide/#{case.id})" in line)
+        recommended = line.rsplit("): ", 1)[1]
+        assert re.findall(r"[A-Z]", recommended) == list(case.plans), line
+
+
+def test_every_news_item_rests_on_a_source(shipped: Content) -> None:
+    for item in shipped.news:
+        assert item.basis is not None, item.id
+        assert item.basis.kind.value in {"seed", "site", "generic"}
+        if item.basis.kind.value == "seed":
+            assert item.basis.quote

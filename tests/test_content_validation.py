@@ -27,7 +27,7 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_yaml_syntax_error_names_the_line(root: Path) -> None:
-    edit(root, NEWS, "title: サポートサイトのメンテナンスのお知らせ", 'title: "閉じない引用符')
+    edit(root, NEWS, "title: テスト用サイトのお知らせ", 'title: "閉じない引用符')
     problems = problems_of(root)
     assert len(problems) == 1
     problem = problems[0]
@@ -38,7 +38,7 @@ def test_yaml_syntax_error_names_the_line(root: Path) -> None:
 
 
 def test_yaml_colon_in_value_error(root: Path) -> None:
-    edit(root, NEWS, "title: サポートサイトのメンテナンスのお知らせ", "title: 時間: 夜間")
+    edit(root, NEWS, "title: テスト用サイトのお知らせ", "title: 時間: 夜間")
     problem = find(problems_of(root), NEWS, 3, "")
     assert "mapping values are not allowed" in problem.message
     assert "引用符で囲む" in problem.hint
@@ -59,7 +59,7 @@ def test_tab_indentation_is_explained(root: Path) -> None:
 
 
 def test_duplicate_key_in_one_mapping(root: Path) -> None:
-    edit(root, NEWS, "title: サポートサイトのメンテナンスのお知らせ\n", "title: A\ntitle: B\n")
+    edit(root, NEWS, "title: テスト用サイトのお知らせ\n", "title: A\ntitle: B\n")
     problem = find(problems_of(root), NEWS, 4, "title")
     assert "2 回" in problem.message
     assert "3 行目" in problem.message
@@ -69,7 +69,7 @@ def test_two_documents_in_one_file(root: Path) -> None:
     (root / NEWS).write_text(
         (root / NEWS).read_text(encoding="utf-8") + "---\nid: other\n", encoding="utf-8"
     )
-    problem = find(problems_of(root), NEWS, 6, "")
+    problem = find(problems_of(root), NEWS, 7, "")
     assert "single document" in problem.message
     assert "---" in problem.hint
 
@@ -224,7 +224,7 @@ def test_unknown_key_suggests_the_nearest_known_key(root: Path) -> None:
 def test_unknown_key_without_a_near_match_lists_known_keys(root: Path) -> None:
     edit(root, NEWS, "title:", "xyz: 1\ntitle:")
     problem = find(problems_of(root), NEWS, 3, "xyz")
-    assert "id, date, title, body, category" in problem.hint
+    assert "id, date, title, body, source, category, quote" in problem.hint
 
 
 def test_whitespace_only_text_is_empty(root: Path) -> None:
@@ -239,7 +239,7 @@ def test_whitespace_only_text_is_empty(root: Path) -> None:
 
 
 def test_null_value_for_required_text(root: Path) -> None:
-    edit(root, NEWS, "title: サポートサイトのメンテナンスのお知らせ", "title:")
+    edit(root, NEWS, "title: テスト用サイトのお知らせ", "title:")
     problem = find(problems_of(root), NEWS, 3, "title")
     assert "空の値" in problem.message
     assert "値を書いて" in problem.hint
@@ -353,7 +353,7 @@ def test_duplicate_case_id(root: Path) -> None:
 
 def test_duplicate_product_id(root: Path) -> None:
     edit(root, "site.yml", "{id: asp, name: CMSKIT-ASP}", "{id: cloud, name: CMSKIT-ASP}")
-    problem = find(problems_of(root), "site.yml", 14, "products[1].id")
+    problem = find(problems_of(root), "site.yml", 13, "products[1].id")
     assert '"cloud" が 2 回' in problem.message
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from html.parser import HTMLParser
 
 import pytest
 from cmskb.content.loader import load_content
-from cmskb.finder.explain import describe_segment
+from cmskb.content.model import AddonRule
+from cmskb.finder.explain import assumptions, describe_segment
 from cmskb.finder.page import (
     DATA_PATH,
     PRECOMPUTED_CASES,
@@ -70,9 +72,17 @@ def test_markup_is_an_accessible_japanese_form(content) -> None:
     assert products == [p.id for p in content.site.products]
     counts = [attrs for tag, attrs in tags if attrs.get("id") in {"pf-first-year",
                                                                   "pf-later-years"}]
-    assert all(a["inputmode"] == "numeric" and a["aria-describedby"] == "pf-cases-hint"
-               for a in counts)
+    assert all(a["inputmode"] == "numeric"
+               and a["aria-describedby"] == "pf-cases-hint pf-ticket-rule" for a in counts)
     assert f"0〜{PRECOMPUTED_CASES}件" in markup
+    # the rules the answers rest on, one sentence each, and the tickets-per-case rule
+    rules = markup.split('id="pf-rules"', 1)[1].split("</ul>", 1)[0]
+    assert rules.count("<li>") == len(assumptions(content.plans, content.site.products)) >= 4
+    for sentence in assumptions(content.plans, content.site.products):
+        assert f"<li>{sentence}</li>" in rules
+    ticket_rule = markup.split('id="pf-ticket-rule">', 1)[1].split("</p>", 1)[0]
+    assert ticket_rule.startswith(content.plans.rules.ticket_rule)
+    assert "1案件につき1チケットとして計算します" in ticket_rule
     script = next(attrs for tag, attrs in tags if tag == "script")
     assert script["src"] == "../" + SCRIPT_PATH and "defer" in script
     style = next(attrs for tag, attrs in tags if tag == "link")
@@ -101,10 +111,10 @@ def lookup(data: dict, product: str, version_ups: bool, contract: bool, years: i
     options = []
     for shape_id in shapes:
         rows = []
-        for code, start, span in data["shapes"][shape_id]:
+        for code, start, span, held in data["shapes"][shape_id]:
             cases = first + (span - 1) * later if start == 1 else span * later
-            rows.append(data["segs"][f"{code}{start}-{span}:{cases}"])
-        totals = [sum(row[i] for row in rows) for i in range(4, 9)]
+            rows.append(data["segs"][f"{code}{start}-{span}:{cases}{held}"])
+        totals = [sum(row[i] for row in rows) for i in range(4, 10)]
         options.append([*totals, rows])
     return notes, reason, options
 
@@ -116,12 +126,11 @@ def expected(finder: Finder, need: Need) -> tuple[list[str], str, list[list]]:
         rows = []
         for s in o.segments:
             text = describe_segment(s)
-            addons = s.extra_count if s.plan else 0
-            spots = 0 if s.plan else s.extra_count
             rows.append([text.period, text.purchase, text.price, text.why, s.price_incl,
-                         s.price_excl, addons, spots, s.unused])
+                         s.price_excl, s.addons, s.spots, s.unused,
+                         len(s.bought) + s.addons + s.spots])
         options.append([o.total_incl, o.total_excl, o.addon_count, o.spot_count, o.unused,
-                        rows])
+                        o.purchase_count, rows])
     return list(answer.notes), answer.reason, options
 
 
@@ -135,7 +144,21 @@ def _every_need(content, max_cases: int):
                             yield Need(product, version_ups, years, first, later, contract)
 
 
-def test_small_precomputation_answers_every_need_like_the_search(content) -> None:
+def _with_rules(content, **rules):
+    plans = dataclasses.replace(content.plans,
+                                rules=dataclasses.replace(content.plans.rules, **rules))
+    return dataclasses.replace(content, plans=plans)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [{}, {"contracts_at_once": 2}, {"contracts_at_once": 3,
+                                    "addon_tickets_with": AddonRule.ONE_YEAR_CONTRACTS},
+     {"tickets_per_case": 3}],
+    ids=["shipped", "two-at-once", "three-at-once-one-year-add-ons", "three-tickets-a-case"],
+)
+def test_small_precomputation_answers_every_need_like_the_search(content, rules) -> None:
+    content = _with_rules(content, **rules)
     data = json.loads(json.dumps(finder_data(content, max_cases=5), ensure_ascii=False))
     finder = Finder(content.plans)
     count = 0
@@ -177,3 +200,9 @@ def test_impossible_need_is_in_the_data_with_its_reason(content) -> None:
     cloud = data["products"]["cloud"]["answers"]
     assert onprem[3][0] == -1 and "マイナーバージョンアップ" in onprem[3][2]
     assert cloud[3][0] >= 0 and cloud[3][2] == ""
+
+
+def test_a_product_added_to_the_rule_gets_version_ups_without_a_contract(content) -> None:
+    data = finder_data(_with_rules(content, version_ups_without_contract=("cloud", "asp")),
+                       max_cases=1)
+    assert data["products"]["asp"]["answers"][3][0] >= 0

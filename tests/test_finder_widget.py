@@ -67,15 +67,26 @@ def test_finds_and_shows_the_cheapest_options(page: Page) -> None:
     page.get_by_label("2年目以降の1年あたり(件)").fill("5")
     page.get_by_role("button", name="プランを探す").click()
     expect(page.locator("#pf-status")).to_have_text(
-        "3つの組み合わせが見つかりました。いちばん安いのは合計369,600円(税込)です。"
+        "いちばん安い組み合わせは合計369,600円(税込)です。差が5%以内の次点もあわせて示します。"
     )
     headings = page.locator("#pf-result h3")
-    expect(headings).to_have_count(3)
-    expect(headings.first).to_have_text("案1: 合計 369,600円(税込)")
+    expect(headings).to_have_count(2)  # B + 2 H ties with A + 12 H; D + A is 13 % dearer
+    expect(headings.first).to_have_text("案1(最安): 合計 369,600円(税込)")
+    expect(headings.nth(1)).to_have_text("案2(次点、最安との差 0円): 合計 369,600円(税込)")
     first = page.locator(".kb-finder__option").first
     expect(first.locator(".kb-finder__steps > li")).to_have_count(3)
-    expect(first).to_contain_text("A 1年間サポート(8チケット付) + 追加チケット1(H)×12")
-    expect(first).to_contain_text("税別 336,000円/追加チケット 12枚")
+    expect(first).to_contain_text("B 1年間サポート(18チケット付) + 追加チケット1(H)×2")
+    expect(first).to_contain_text("税別 336,000円/購入 5点(追加チケット 2枚、スポットチケット 0枚)")
+    expect(page.locator("#pf-result .kb-finder__note a")).to_have_attribute("href", "#pf-rules")
+
+
+def test_the_form_states_its_rules_and_the_ticket_rule(page: Page) -> None:
+    rules = page.locator("#pf-rules li")
+    expect(rules.first).to_have_text("1案件につき1チケットを使うものとして計算しています。")
+    expect(rules.nth(1)).to_contain_text("サポート契約は同時に1つだけ持ち")
+    expect(page.locator("#pf-ticket-rule")).to_contain_text("1案件毎に規定のサポートチケットが必要")
+    expect(page.get_by_label("1年目(件)")).to_have_attribute(
+        "aria-describedby", "pf-cases-hint pf-ticket-rule")
 
 
 def test_refuses_bad_counts_and_marks_the_field(page: Page) -> None:
@@ -92,7 +103,7 @@ def test_full_width_digits_and_one_year(page: Page) -> None:
     expect(page.get_by_label("2年目以降の1年あたり(件)")).to_be_disabled()
     page.get_by_label("1年目(件)").fill("３０")
     page.get_by_role("button", name="プランを探す").click()
-    expect(page.locator("#pf-result h3").first).to_have_text("案1: 合計 264,000円(税込)")
+    expect(page.locator("#pf-result h3").first).to_have_text("案1(最安): 合計 264,000円(税込)")
 
 
 def test_says_when_nothing_fits(page: Page) -> None:

@@ -15,6 +15,7 @@ from cmskb.content.model import (
     Audience,
     Category,
     Content,
+    FinderRules,
     FormLinks,
     FreeSupport,
     NewsItem,
@@ -46,7 +47,8 @@ from cmskb.mkdocs_plugin.feed import build_rss, rfc822
 from content_helpers import SEED_PRICES
 
 SRC = Source("test.yml", 1)
-CONDITIONS = ("1案件ごとに1チケット", "オンサイト対応はしません", "期限切れのチケットは使えません")
+CONDITIONS = ("オンサイト対応はしません", "期限切れのチケットは使えません")
+TICKET_RULE = "1案件ごとに所定のチケットが必要です。"
 HOSTILE = '<script>alert("x")</script> *強調* _下線_ [リンク](http://evil.example) | 1. `code` & #'
 
 # The seed's price table: code, name, months, minor version-up, tickets, yen excl. tax.
@@ -88,7 +90,7 @@ def make_content(
     site = SiteSettings(
         name="CMSKIT サポート",
         description="テスト用のサポートサイトです。",
-        products=(Product("cloud", "CMSKITクラウド", True), Product("asp", "CMSKIT-ASP")),
+        products=(Product("cloud", "CMSKITクラウド"), Product("asp", "CMSKIT-ASP")),
         support_hours="当社営業日 9:00〜17:00",
         forum_url="https://forum.example/",
         forms=FormLinks(),
@@ -99,6 +101,7 @@ def make_content(
         plans=tuple(make_plan(*row) for row in (plans or SEED_PLANS)),
         notes=("注1)価格は[こちら](/support/#conditions)もご覧ください。",),
         source=SRC,
+        rules=FinderRules(ticket_rule=TICKET_RULE, version_ups_without_contract=("cloud",)),
     )
     if questions is None:
         questions = (
@@ -300,6 +303,14 @@ def test_support_page_lists_conditions(pages: dict[str, str]) -> None:
     html = to_html(pages["support/index.md"])
     for text in (*CONDITIONS, "当社営業日 9:00〜17:00", "メール", "電話"):
         assert text in html
+    # the tickets-per-case rule of plans.yml comes first, with an anchor to link to
+    conditions = html.split('id="conditions"', 1)[1]
+    assert conditions.index(f'<span id="ticket-rule">{TICKET_RULE}</span>') < conditions.index(
+        CONDITIONS[0])
+
+
+def test_tickets_page_states_the_ticket_rule(pages: dict[str, str]) -> None:
+    assert TICKET_RULE in to_html(pages["plans/tickets/index.md"])
 
 
 def test_localize_links() -> None:
@@ -353,7 +364,7 @@ def test_plans_page_is_rendered_once_with_the_finder_and_its_assumption(
     assert len(calls) == 1 and 'id="plan-finder"' in calls[0]
     assert 'id="plan-finder"' in plans
     finder = plans.split("{#finder}", 1)[1]
-    assert "サポート契約を同時に1つだけ持つ" in finder.split('<div id="plan-finder"', 1)[0]
+    assert "サポート契約は同時に1つだけ持ち" in finder.split('id="pf-rules"', 1)[1]
 
 
 def test_home_page_has_no_title_of_its_own(pages: dict[str, str]) -> None:

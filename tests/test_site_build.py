@@ -15,8 +15,10 @@ import feedparser
 import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
+from cmskb.finder.explain import assumptions
 from content_helpers import FIXTURE, ROOT, copy_fixture, copy_project, edit
 from product_fixtures import json_ld, mkdocs_build
+from test_validators_feed_jsonld import visible_text
 
 pytestmark = pytest.mark.slow
 
@@ -236,3 +238,49 @@ def test_category_titles_are_escaped_in_the_navigation(tmp_path: Path) -> None:
     home = (site / "index.html").read_text(encoding="utf-8")
     nav = home.split('md-nav--primary', 1)[1]
     assert "ユーザー&lt;script&gt;alert(4)&lt;/script&gt;" in nav
+
+
+def page_text(site: Path, path: str) -> str:
+    return visible_text((site / path / "index.html").read_text(encoding="utf-8"))
+
+
+# Sentences of the support-service page (the seed) that the site must carry word for word.
+SEED_SENTENCES = {
+    "": ["そこまでやるか!CMSKIT サポート",
+         "お客様の「困った!」を迅速に解決することがサポートチームのミッション。"
+         "さらにご要望の実現が、お客様の満足につながると考えています。"],
+    "support": ["導入型(無期限,年間)ライセンスをご購入のお客様は、"
+                "有償サポートサービスもあわせてご利用ください。",
+                "1案件毎に規定のサポートチケットが必要となります。"],
+    "plans/tickets": ["1案件毎に規定のサポートチケットが必要となります。"],
+    "plans": ["1案件毎に規定のサポートチケットが必要となります。"],
+}
+
+
+def test_shipped_site_carries_the_seed_sentences(built_site: Path) -> None:
+    for path, sentences in SEED_SENTENCES.items():
+        text = page_text(built_site, path)
+        for sentence in sentences:
+            assert sentence in text, (path, sentence)
+    home = (built_site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<h1[^>]*>そこまでやるか!CMSKIT サポート", home)
+
+
+def test_no_news_item_of_the_shipped_site_is_without_a_source(built_site: Path) -> None:
+    content = load_content(ROOT / "content")
+    pages = sorted(p.parent.name for p in (built_site / "news").glob("*/index.html"))
+    assert pages == sorted(item.id for item in content.news)
+    for news_id in pages:
+        html = (built_site / "news" / news_id / "index.html").read_text(encoding="utf-8")
+        dateline = re.search(r'<p class="kb-dateline"([^>]*)>', html)
+        assert dateline, news_id
+        source = re.search(r'data-source="([a-z]+)"', dateline.group(1))
+        assert source and source.group(1) in {"seed", "site", "generic"}, news_id
+
+
+def test_shipped_plans_page_states_the_rules_of_the_finder(built_site: Path) -> None:
+    content = load_content(ROOT / "content")
+    html = (built_site / "plans" / "index.html").read_text(encoding="utf-8")
+    rules = html.split('id="pf-rules"', 1)[1].split("</ul>", 1)[0]
+    for sentence in assumptions(content.plans, content.site.products):
+        assert f"<li>{sentence}</li>" in rules

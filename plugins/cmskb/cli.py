@@ -6,6 +6,7 @@ Other subcommands are added with ``main.add_command(...)`` at the end of this mo
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ import click
 from cmskb.cli_common import CONTENT_DIR, echo_problems, load_or_exit
 from cmskb.content.model import Content
 from cmskb.content.problems import Problem
+from cmskb.content.quotes import check_quotes
 from cmskb.finder.cli import finder
 
 
@@ -70,7 +72,14 @@ def _problem_json(problem: Problem, prefix: str) -> dict[str, str | int]:
     show_default=True,
     help="text: path:line: field: message (for people and editors); json: for CI tools.",
 )
-def check(content_dir: Path, output_format: str) -> None:
+@click.option(
+    "--support-page",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="サポートサービスのご案内の本文(UTF-8 のテキスト)。お知らせの quote が、"
+    "その中にそのまま書かれているかも確かめます。",
+)
+def check(content_dir: Path, output_format: str, support_page: Path | None) -> None:
     """Validate CONTENT_DIR (default: content) and report every problem.
 
     Exit status 0 when the content is valid, 1 when it has problems.
@@ -79,6 +88,11 @@ def check(content_dir: Path, output_format: str) -> None:
     content = load_or_exit(
         content_dir, lambda problems: _print_problems(problems, prefix, output_format)
     )
+    if support_page is not None:
+        quoted = check_quotes(content, support_page.read_text(encoding="utf-8"))
+        if quoted:
+            _print_problems(quoted, prefix, output_format)
+            sys.exit(1)
     if output_format == "json":
         data = {
             "ok": True,

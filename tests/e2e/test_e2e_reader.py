@@ -134,13 +134,16 @@ def test_plan_finder_answers_like_the_python_finder(page: Page) -> None:
     page.locator("#pf-later-years").fill("5")
     page.locator("#pf-submit").click()
     status = page.locator("#pf-status")
-    expect(status).to_contain_text("見つかりました")
+    expect(status).to_contain_text("いちばん安い組み合わせは")
     need = Need(product=product, version_ups=True, years=3, first_year=20, later_years=5)
     answer = find_options(content().plans, need)
     assert answer.options, answer.reason
     assert _total(status.inner_text()) == answer.options[0].total_incl
-    first_option = page.locator("#pf-result .kb-finder__option").first
-    assert _total(first_option.locator("h3").inner_text()) == answer.options[0].total_incl
+    shown = page.locator("#pf-result .kb-finder__option h3")
+    expect(shown).to_have_count(len(answer.options))
+    for heading, option in zip(shown.all(), answer.options, strict=True):
+        assert _total(heading.inner_text()) == option.total_incl
+    expect(page.locator("#pf-rules")).to_contain_text("サポート契約は同時に1つだけ持ち")
     screenshot(page, "plans-finder-answer")
 
 

@@ -49,6 +49,7 @@ SUPPORT_ANCHORS = frozenset(
         "hours",
         "channels",
         "conditions",
+        "ticket-rule",
     }
 )
 

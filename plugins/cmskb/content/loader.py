@@ -68,6 +68,7 @@ class _Run:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.trees: list[tuple[str, yaml.Node]] = []  # every file read, for the text checks
 
     def reader(self, rel: str) -> FieldReader:
         return FieldReader(rel, self.problems)
@@ -85,7 +86,13 @@ class _Run:
                 )
             )
             return None
-        return read_yaml(path, rel, self.problems)
+        return self.keep(rel, read_yaml(path, rel, self.problems))
+
+    def keep(self, rel: str, node: yaml.Node | None) -> yaml.Node | None:
+        """Remember a file's node tree (its texts are checked once every file is read)."""
+        if node is not None:
+            self.trees.append((rel, node))
+        return node
 
     def read(self, rel: str, fn: Callable[[FieldReader, yaml.Node], T]) -> T | None:
         node = self.parse(rel)
@@ -137,7 +144,7 @@ def _read_files(
     """
     for path in _yaml_files(run, folder, rel_folder):
         rel = f"{rel_folder}/{path.name}"
-        node = read_yaml(path, rel, run.problems)
+        node = run.keep(rel, read_yaml(path, rel, run.problems))
         item, refs = (
             read(run.reader(rel), node, stem=path.stem) if node is not None else (None, Refs())
         )
@@ -284,20 +291,7 @@ def _check_question_refs(
     by_id = {q.id: q for _, _, q in found if q.id is not None}
     for rel, refs, question in found:
         if product_ids is not None:
-            for ref in refs.products:
-                if ref.value not in product_ids:
-                    close = difflib.get_close_matches(
-                        ref.value, sorted(product_ids), n=1, cutoff=0.6
-                    )
-                    run.report(
-                        rel,
-                        ref.line,
-                        ref.field,
-                        f'製品 ID "{ref.value}" は site.yml の products にありません。',
-                        f'"{close[0]}" の書き間違いではありませんか。'
-                        if close
-                        else f"使える製品 ID は {', '.join(sorted(product_ids))} です。",
-                    )
+            _check_product_refs(run, rel, refs.products, product_ids)
         for ref in refs.related:
             target = by_id.get(ref.value)
             if ref.value == question.id or (target is None and ref.value in failed):
@@ -322,6 +316,22 @@ def _check_question_refs(
                     "公開される質問からはリンクできません。",
                     f"{target.source.file} を公開するか、related から外してください。",
                 )
+
+
+def _check_product_refs(run: _Run, rel: str, refs: list[Ref], product_ids: set[str]) -> None:
+    """Report product ids of `rel` that site.yml does not list."""
+    for ref in refs:
+        if ref.value not in product_ids:
+            close = difflib.get_close_matches(ref.value, sorted(product_ids), n=1, cutoff=0.6)
+            run.report(
+                rel,
+                ref.line,
+                ref.field,
+                f'製品 ID "{ref.value}" は site.yml の products にありません。',
+                f'"{close[0]}" の書き間違いではありませんか。'
+                if close
+                else f"使える製品 ID は {', '.join(sorted(product_ids))} です。",
+            )
 
 
 def _load_news(run: _Run) -> tuple[list[tuple[str, Refs, NewsItem]], set[str]]:
@@ -422,6 +432,8 @@ def _load(root: Path) -> Content:
     if plans is not None:
         _check_plan_refs(run, recommendation_refs, {p.code for p in plans.plans if p.code})
     product_ids = {p.id for p in site.products if p.id} if site is not None else None
+    if product_ids is not None:
+        _check_product_refs(run, "plans.yml", _plan_refs.products, product_ids)
     categories, questions, failed_questions = _load_faq(run, product_ids)
     news, failed_news = _load_news(run)
     sources = TextSource(
@@ -435,6 +447,7 @@ def _load(root: Path) -> Content:
         failed_questions=failed_questions,
         failed_news=failed_news,
         forms_prefix=site.forms.base if site is not None else "/forms/",
+        trees=run.trees,
     )
     run.problems.extend(check_texts(sources))
 

@@ -28,7 +28,6 @@ class Product:
 
     id: str
     name: str
-    minor_version_ups_without_contract: bool = False  # true for CMSKITクラウド
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +51,8 @@ class SiteSettings:
     forum_url: str
     forms: FormLinks
     source: Source
+    tagline: str | None = None  # the support page's title line (そこまでやるか!...)
+    mission: str | None = None  # the support team's mission sentence
 
     def product(self, product_id: str) -> Product:
         """The product with this id (KeyError if none)."""
@@ -133,14 +134,45 @@ class Plan:
         return f"{self.validity_months}ヶ月"
 
 
+class AddonRule(StrEnum):
+    """Under which contracts add-on tickets (kind ``addon``) may be bought."""
+
+    ANY_CONTRACT = "any_contract"  # any contract of the table
+    ONE_YEAR_CONTRACTS = "one_year_contracts"  # only while a 12-month contract runs
+
+
+DEFAULT_TICKET_RULE = "1案件ごとに所定のサポートチケットが必要です。"
+MAX_CONTRACTS_AT_ONCE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class FinderRules:
+    """The readings of the price table that the plan finder rests on (plans.yml `rules`).
+
+    `ticket_rule` is the one sentence of content that states how many tickets a case
+    takes; `tickets_per_case` is the number the finder computes with.
+    """
+
+    tickets_per_case: int = 1
+    ticket_rule: str = DEFAULT_TICKET_RULE
+    contracts_at_once: int = 1  # 1: contracts follow one another; more: they may overlap
+    addon_tickets_with: AddonRule = AddonRule.ANY_CONTRACT
+    version_ups_without_contract: tuple[str, ...] = ()  # product ids
+
+    def version_ups_need_contract(self, product: Product) -> bool:
+        """True when this product gets minor version-ups only with a contract."""
+        return product.id not in self.version_ups_without_contract
+
+
 @dataclass(frozen=True, slots=True)
 class PlanTable:
-    """content/plans.yml: the tax rule, the plans in table order and the notes."""
+    """content/plans.yml: the tax rule, the plans in table order, the notes and the rules."""
 
     tax: TaxRule
     plans: tuple[Plan, ...]
     notes: tuple[str, ...]
     source: Source
+    rules: FinderRules = FinderRules()
 
     def plan(self, code: str) -> Plan:
         """The plan with this code (KeyError if none)."""
@@ -242,6 +274,22 @@ class SearchSettings:
     exclude: tuple[str, ...] = ()  # site paths (``/editors/``) kept out of the search
 
 
+class BasisKind(StrEnum):
+    """What a news item rests on (its `source` field)."""
+
+    SEED = "seed"  # the support-service page of the company; quoted in `quote`
+    SITE = "site"  # this support site itself: its pages, forms, questions
+    GENERIC = "generic"  # true of any CMS support desk
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """The `source` of a news item: its kind and, for ``seed``, the words it rests on."""
+
+    kind: BasisKind
+    quote: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class NewsItem:
     """One news item: content/news/<id>.yml."""
@@ -252,6 +300,7 @@ class NewsItem:
     body: str  # Markdown
     category: str | None
     source: Source
+    basis: Basis | None = None  # required in the YAML (`source`); None only for built-in-code items
 
 
 def newest_first(items: Iterable[NewsItem]) -> list[NewsItem]:

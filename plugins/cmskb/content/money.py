@@ -7,6 +7,7 @@ figures all use these, so a figure is computed and written one way only.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from .model import Plan, PlanTable
 
@@ -44,17 +45,45 @@ def percent(rate: Decimal) -> str:
     return f"{value:f}%"
 
 
-def derivable_amounts(table: PlanTable) -> set[int]:
-    """Every yen amount the site derives from the table (prices and per-ticket prices)."""
-    amounts: set[int] = set()
+def per_ticket_value(table: PlanTable, plan: Plan) -> Fraction:
+    """The exact tax-included price of one ticket of `plan` (for comparisons)."""
+    return Fraction(table.price_incl_tax(plan), plan.tickets)
+
+
+def by_per_ticket(table: PlanTable, plans: list[Plan] | None = None) -> list[Plan]:
+    """`plans` (default: the whole table) from the lowest tax-included price per ticket up;
+    equal prices keep table order."""
+    chosen = list(table.plans) if plans is None else plans
+    return sorted(chosen, key=lambda plan: per_ticket_value(table, plan))
+
+
+def per_ticket_ranking(table: PlanTable) -> str:
+    """Every plan, cheapest per ticket first: ``F(7,150円)、E(7,700円)、…`` (tax included)."""
+    return "、".join(f"{plan.code}({per_ticket(table, plan)})" for plan in by_per_ticket(table))
+
+
+def cheapest_per_ticket(table: PlanTable) -> str:
+    """The plan(s) with the lowest tax-included price per ticket: ``「…」(F)``."""
+    ranked = by_per_ticket(table)
+    lowest = per_ticket_value(table, ranked[0])
+    best = [p for p in ranked if per_ticket_value(table, p) == lowest]
+    return "と".join(f"「{plan.name}」({plan.code})" for plan in best)
+
+
+def amount_placeholders(table: PlanTable) -> dict[int, str]:
+    """Yen amount -> the placeholder that shows it (prices and exact per-ticket prices).
+
+    The first plan in table order wins; a tax-included price before a tax-excluded one.
+    """
+    found: dict[int, str] = {}
     for plan in table.plans:
         incl = table.price_incl_tax(plan)
-        amounts.update(
-            (
-                plan.price_excl_tax,
-                incl,
-                _share(incl, plan.tickets)[0],
-                _share(plan.price_excl_tax, plan.tickets)[0],
-            )
-        )
-    return amounts
+        found.setdefault(incl, f"{{{{price_incl:{plan.code}}}}}")
+        found.setdefault(plan.price_excl_tax, f"{{{{price_excl:{plan.code}}}}}")
+        share, exact = _share(incl, plan.tickets)
+        if exact:
+            found.setdefault(share, f"{{{{per_ticket_incl:{plan.code}}}}}")
+        share, exact = _share(plan.price_excl_tax, plan.tickets)
+        if exact:
+            found.setdefault(share, f"{{{{per_ticket_excl:{plan.code}}}}}")
+    return found

@@ -23,8 +23,13 @@ from .anchors import (
 )
 from .fields import FieldReader, index, join, line_of
 from .model import (
+    MAX_CONTRACTS_AT_ONCE,
+    AddonRule,
     Audience,
+    Basis,
+    BasisKind,
     Category,
+    FinderRules,
     FormLinks,
     FreeSupport,
     NewsItem,
@@ -170,7 +175,7 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
         root,
         "",
         required=("name", "description", "support_hours", "forum_url", "products"),
-        optional=("forms",),
+        optional=("forms", "tagline", "mission"),
     )
     if keys is None:
         return None
@@ -179,22 +184,27 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
     for i, item in enumerate(reader.sequence(keys.get("products"), "products", min_items=1) or []):
         path = index("products", i)
         fields = reader.mapping(
-            item, path, required=("id", "name"), optional=("minor_version_ups_without_contract",)
+            item, path, required=("id", "name"), optional=(_MOVED_PRODUCT_FLAG,)
         )
         if fields is None:
             continue
+        if _MOVED_PRODUCT_FLAG in fields:
+            reader.report(
+                fields[_MOVED_PRODUCT_FLAG],
+                join(path, _MOVED_PRODUCT_FLAG),
+                "契約なしでマイナーバージョンアップを受けられる製品は、"
+                "plans.yml の rules.version_ups_without_contract に書きます"
+                "(site.yml には書きません)。",
+                "この行を消し、plans.yml の rules.version_ups_without_contract に "
+                "製品 ID を書いてください。",
+            )
         product_id = reader.ident(fields.get("id"), join(path, "id"))
         refs.add_id(product_id, fields.get("id"), join(path, "id"))
-        flag = fields.get("minor_version_ups_without_contract")
         products.append(
             _build(
                 Product,
                 id=product_id,
                 name=reader.text(fields.get("name"), join(path, "name")),
-                minor_version_ups_without_contract=bool(
-                    flag is not None
-                    and reader.boolean(flag, join(path, "minor_version_ups_without_contract"))
-                ),
             )
         )
     _unique(reader, refs.ids, "製品 ID")
@@ -218,7 +228,18 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
         forum_url=reader.url(keys.get("forum_url"), "forum_url"),
         forms=forms,
         source=_source(reader, root),
+        tagline=_optional_text(reader, keys, "tagline"),
+        mission=_optional_text(reader, keys, "mission"),
     )
+
+
+# the product flag that moved to plans.yml (rules.version_ups_without_contract)
+_MOVED_PRODUCT_FLAG = "minor_version_ups_without_contract"
+
+
+def _optional_text(reader: FieldReader, keys: dict[str, yaml.Node], key: str) -> str | None:
+    node = keys.get(key)
+    return reader.text(node, key) if node is not None else None
 
 
 # -- plans.yml -------------------------------------------------------------------------
@@ -252,7 +273,7 @@ def _plan_code(reader: FieldReader, node: yaml.Node | None, path: str) -> str | 
 
 def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, Refs]:
     refs = Refs()
-    keys = reader.mapping(root, "", required=("tax", "plans", "notes"))
+    keys = reader.mapping(root, "", required=("tax", "plans", "notes", "rules"))
     if keys is None:
         return None, refs
     tax_keys = reader.mapping(keys.get("tax"), "tax", required=("rate", "rounding"))
@@ -337,8 +358,62 @@ def read_plans(reader: FieldReader, root: yaml.Node) -> tuple[PlanTable | None, 
         plans=tuple(plans),
         notes=notes or (),
         source=_source(reader, root),
+        rules=_read_rules(reader, keys.get("rules"), refs),
     )
     return table, refs
+
+
+_RULE_KEYS = (
+    "tickets_per_case",
+    "ticket_rule",
+    "contracts_at_once",
+    "addon_tickets_with",
+    "version_ups_without_contract",
+)
+MAX_TICKETS_PER_CASE = 99
+
+
+def _at_most(
+    reader: FieldReader, node: yaml.Node | None, field: str, maximum: int, what: str, hint: str
+) -> int | None:
+    """A whole number from 1 to `maximum`; `what` names the range for the message."""
+    value = reader.integer(node, field, minimum=1)
+    if value is None or node is None or value <= maximum:
+        return value
+    reader.report(node, field, f"{what}ですが、{value} と書かれています。", hint)
+    return None
+
+
+def _read_rules(reader: FieldReader, node: yaml.Node | None, refs: Refs) -> FinderRules | None:
+    """plans.yml `rules`: how the plan finder reads the table (product ids go to `refs`)."""
+    keys = reader.mapping(node, "rules", required=_RULE_KEYS)
+    if keys is None:
+        return None
+    tickets = _at_most(
+        reader, keys.get("tickets_per_case"), "rules.tickets_per_case", MAX_TICKETS_PER_CASE,
+        f"1案件あたりのチケット数は{MAX_TICKETS_PER_CASE}枚まで",
+        "1案件に必要なチケットの枚数を書いてください。",
+    )
+    at_once = _at_most(
+        reader, keys.get("contracts_at_once"), "rules.contracts_at_once", MAX_CONTRACTS_AT_ONCE,
+        f"同時に持てる契約の数は1〜{MAX_CONTRACTS_AT_ONCE}",
+        "契約を重ねて持てないなら 1、重ねて持てるなら 2 か 3 にしてください"
+        "(プラン診断が正確に計算できるのは3件までです)。",
+    )
+    path = "rules.version_ups_without_contract"
+    products = _ids(reader, reader.sequence(keys.get("version_ups_without_contract"), path) or [],
+                    path, "製品 ID")
+    refs.products.extend(products)
+    return _build(
+        FinderRules,
+        tickets_per_case=tickets,
+        ticket_rule=reader.text(keys.get("ticket_rule"), "rules.ticket_rule"),
+        contracts_at_once=at_once,
+        addon_tickets_with=reader.choice(
+            keys.get("addon_tickets_with"), "rules.addon_tickets_with", AddonRule
+        ),
+        version_ups_without_contract=tuple(ref.value for ref in products),
+    )
 
 
 # -- recommendations.yml ---------------------------------------------------------------
@@ -625,7 +700,8 @@ def read_search(reader: FieldReader, root: yaml.Node) -> tuple[SearchSettings | 
 def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsItem | None, Refs]:
     refs = Refs()
     keys = reader.mapping(
-        root, "", required=("id", "date", "title", "body"), optional=("category",)
+        root, "", required=("id", "date", "title", "body", "source"),
+        optional=("category", "quote"),
     )
     if keys is None:
         return None, refs
@@ -642,5 +718,34 @@ def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsI
         body=body,
         category=reader.text(category, "category") if category is not None else None,
         source=_source(reader, root),
+        basis=_read_basis(reader, keys),
     )
     return item, refs
+
+
+def _read_basis(reader: FieldReader, keys: dict[str, yaml.Node]) -> Basis | None:
+    """`source` (seed / site / generic) and `quote` (the seed's words, for seed only)."""
+    kind = reader.choice(keys.get("source"), "source", BasisKind)
+    quote_node = keys.get("quote")
+    quote = reader.text(quote_node, "quote") if quote_node is not None else None
+    if kind is BasisKind.SEED and quote_node is None and "source" in keys:
+        reader.report(
+            keys["source"],
+            "quote",
+            "source: seed のお知らせには、根拠にしたサポートサービスのご案内の文言(quote)が"
+            "必要です。",
+            "quote: に、ご案内の文章をそのまま書き写してください。",
+        )
+        return None
+    if kind is not None and kind is not BasisKind.SEED and quote_node is not None:
+        reader.report(
+            quote_node,
+            "quote",
+            f"quote は source: seed のときだけ書きます(source: {kind.value} と書かれています)。",
+            "ご案内の文言に基づくお知らせなら source: seed に、"
+            "そうでなければ quote を消してください。",
+        )
+        return None
+    if kind is None or (quote_node is not None and quote is None):
+        return None
+    return Basis(kind, quote)

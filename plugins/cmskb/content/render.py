@@ -268,11 +268,15 @@ def render_pages(content: Content, *, finder_markup: str = "") -> dict[str, str]
         )
     pages[PLANS_URI] = render_plans(content, finder_markup)
     pages[GUIDE_URI] = _render_guide(content)
+    ticket_rule = content.plans.rules.ticket_rule
     pages[TICKETS_URI] = _template("tickets.md.j2")(
-        examples=content.ticket_examples, front_matter=front_matter
+        examples=content.ticket_examples, ticket_rule=ticket_rule, front_matter=front_matter
     )
     pages[SUPPORT_URI] = _template("support.md.j2")(
-        site=content.site, support=content.support, front_matter=front_matter
+        site=content.site,
+        support=content.support,
+        ticket_rule=ticket_rule,
+        front_matter=front_matter,
     )
     return pages
 
@@ -298,6 +302,10 @@ def render_plans(content: Content, finder_markup: str = "") -> str:
         table=table,
         rows=rows,
         tax_percent=percent(table.tax.rate),
+        # the rounding rule is stated only where some price has a fraction of a yen
+        fractions=any(
+            (plan.price_excl_tax * (1 + table.tax.rate)) % 1 for plan in table.plans
+        ),
         support=content.support,
         notes=[localize_links(note, PLANS_URI, forms) for note in table.notes],
         finder_markup=finder_markup.strip(),

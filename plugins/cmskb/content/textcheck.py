@@ -1,16 +1,21 @@
-"""Checks of the editors' Markdown across files, and the expansion of price placeholders.
+"""Checks of the editors' texts across files, and the expansion of price placeholders.
 
-The loader calls `check_texts` once every file is read: price placeholders and hand-typed
-yen figures against plans.yml, links against the pages and anchors the site will have.
-When there is no problem, `expand_content` puts the figures in place of the placeholders,
-so every page, the feed and the JSON-LD show the same prices as the price table.
+The loader calls `check_texts` once every file is read: in the Markdown texts, price
+placeholders against plans.yml and links against the pages and anchors the site will
+have; in every text of every file (`claims`), typed yen figures, price comparisons that
+the table does not confirm and restatements of the tickets-per-case rule. When there is
+no problem, `expand_content` puts the figures in place of the placeholders, so every
+page, the feed and the JSON-LD show the same prices as the price table.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+import yaml
 
 from .anchors import (
     PLANS_PAGE,
@@ -20,8 +25,10 @@ from .anchors import (
     news_path,
     question_path,
 )
-from .model import Category, Content, NewsItem, PlanTable, Question, RecommendationCase
-from .money import derivable_amounts
+from .claims import check_comparisons, check_ticket_rule
+from .fields import STR, index, join
+from .model import Category, Content, NewsItem, Plan, PlanTable, Question, RecommendationCase
+from .money import amount_placeholders
 from .problems import Problem
 from .readers import Refs
 from .texts import (
@@ -51,6 +58,7 @@ class TextSource:
     failed_questions: set[str] = field(default_factory=set)
     failed_news: set[str] = field(default_factory=set)
     forms_prefix: str = "/forms/"
+    trees: Sequence[tuple[str, yaml.Node]] = ()  # (file, node tree) of every file read
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +91,18 @@ def check_texts(source: TextSource) -> list[Problem]:
     figures = PriceFigures.of(table) if table is not None else None
     texts = _texts(source, figures)
     if table is not None and figures is not None:
-        allowed = derivable_amounts(table)
         for text in texts:
-            issues = check_placeholders(text.ref, figures) + check_yen_figures(text.ref, allowed)
-            for issue in issues:
+            for issue in check_placeholders(text.ref, figures):
                 problems.append(
                     Problem(text.file, issue.line, text.ref.field, issue.message, issue.hint)
                 )
+        placeholders = amount_placeholders(table)
+        for rel, ref in _every_text(source.trees):
+            subject = _described_plan(table, rel, ref.field)
+            issues = check_yen_figures(ref, placeholders)
+            issues += check_comparisons(ref, table, subject)
+            issues += check_ticket_rule(ref)
+            problems.extend(Problem(rel, i.line, ref.field, i.message, i.hint) for i in issues)
     site = _site_map(source, texts, problems)
     for text in texts:
         if not text.page:
@@ -101,6 +114,43 @@ def check_texts(source: TextSource) -> list[Problem]:
                 Problem(text.file, issue.line, text.ref.field, issue.message, issue.hint)
             )
     return problems
+
+
+# fields whose words are not the site's own: quotations of the support-service page
+_QUOTED_FIELDS = frozenset({"quote"})
+
+
+def _every_text(trees: Sequence[tuple[str, yaml.Node]]) -> list[tuple[str, TextRef]]:
+    """Every text value of every file, with its field path and line."""
+    found: list[tuple[str, TextRef]] = []
+
+    def walk(rel: str, node: yaml.Node, path: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value not in _QUOTED_FIELDS:
+                    walk(rel, value, join(path, str(key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(rel, item, index(path, i))
+        elif isinstance(node, yaml.ScalarNode) and node.tag == STR and node.value:
+            ref = TextRef.of(node, node.value, path)
+            if ref is not None:
+                found.append((rel, ref))
+
+    for rel, tree in trees:
+        walk(rel, tree, "")
+    return found
+
+
+_DESCRIPTION = re.compile(r"plans\[(\d+)\]\.description")
+
+
+def _described_plan(table: PlanTable, rel: str, field: str) -> Plan | None:
+    """The plan whose description `field` of `rel` is (None for any other text)."""
+    match = _DESCRIPTION.fullmatch(field) if rel == PLANS_FILE else None
+    if match is None or int(match.group(1)) >= len(table.plans):
+        return None
+    return table.plans[int(match.group(1))]
 
 
 def _priced(table: PlanTable | None) -> PlanTable | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Set
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -24,7 +24,14 @@ import yaml
 from .anchors import OPEN_PAGES, SITE_FILES, SiteMap, headings, mask_code
 from .fields import line_of
 from .model import Plan, PlanTable
-from .money import per_ticket, per_ticket_excl, percent, yen
+from .money import (
+    cheapest_per_ticket,
+    per_ticket,
+    per_ticket_excl,
+    per_ticket_ranking,
+    percent,
+    yen,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +71,22 @@ PLAN_PLACEHOLDERS: dict[str, Callable[[PlanTable, Plan], str]] = {
 }
 TABLE_PLACEHOLDERS: dict[str, Callable[[PlanTable], str]] = {
     "tax_rate": lambda table: percent(table.tax.rate),
+    # computed comparisons: the only way to say which plan is cheaper per ticket
+    "per_ticket_ranking": per_ticket_ranking,
+    "cheapest_per_ticket": cheapest_per_ticket,
+    # the one sentence of the tickets-per-case rule (plans.yml rules.ticket_rule)
+    "ticket_rule": lambda table: table.rules.ticket_rule if table.rules else "",
 }
+# placeholders whose text compares plans: a sentence with one states a computed comparison
+COMPARISON_PLACEHOLDERS = frozenset({"per_ticket_ranking", "cheapest_per_ticket"})
 PLACEHOLDER_NAMES = (*PLAN_PLACEHOLDERS, *TABLE_PLACEHOLDERS)
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PLACEHOLDER_BODY = re.compile(r"\s*([a-z_]+)\s*(?::\s*([A-Za-z0-9]*)\s*)?")
 _PLACEHOLDER_HINT = (
     "使えるのは {{price_incl:A}}(税込価格)、{{price_excl:A}}(税別価格)、"
-    "{{per_ticket_incl:A}}、{{per_ticket_excl:A}}(1チケットあたり)、{{tax_rate}}(税率)です。"
+    "{{per_ticket_incl:A}}、{{per_ticket_excl:A}}(1チケットあたり)、{{tax_rate}}(税率)、"
+    "{{per_ticket_ranking}}(1チケットあたりの安い順)、{{cheapest_per_ticket}}"
+    "(1チケットあたりが最も安いプラン)、{{ticket_rule}}(チケットの必要枚数の規則)です。"
 )
 
 
@@ -150,28 +166,55 @@ def check_placeholders(ref: TextRef, figures: PriceFigures) -> list[Issue]:
 _YEN = re.compile(r"(?<![\d,，.])(\d[\d,，]*)(万)?円")
 
 
-def check_yen_figures(ref: TextRef, allowed: Set[int]) -> list[Issue]:
-    """Yen figures typed in `ref` that are not `allowed` (`money.derivable_amounts`)."""
+def mask_placeholders(text: str) -> str:
+    """`text` with every ``{{...}}`` replaced by spaces of the same length."""
+    if "{{" not in text:
+        return text
+    return _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def placeholder_names(text: str) -> set[str]:
+    """The names of the placeholders written in `text`."""
+    names = set()
+    for match in _PLACEHOLDER.finditer(text):
+        body = _PLACEHOLDER_BODY.fullmatch(match.group(1))
+        if body:
+            names.add(body.group(1))
+    return names
+
+
+def check_yen_figures(ref: TextRef, placeholders: Mapping[int, str]) -> list[Issue]:
+    """Every yen figure typed in `ref`: prices come from plans.yml, never typed.
+
+    `placeholders` (`money.amount_placeholders`) names the placeholder that gives an
+    amount of the table, for the hint.
+    """
     if "円" not in ref.text:
         return []
-    text = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), mask_code(ref.text))
+    text = mask_placeholders(mask_code(ref.text))
     issues = []
     for match in _YEN.finditer(text):
         digits = match.group(1).replace(",", "").replace("，", "")
         amount = int(digits) * (10_000 if match.group(2) else 1)
         if amount == 1 and text.startswith("未満", match.end()):
             continue  # 1円未満 (the rounding unit)
-        if amount in allowed:
-            continue
-        issues.append(
-            Issue(
-                ref.line_at(match.start()),
-                f"金額「{match.group(0)}」は plans.yml の料金表から求められるどの金額とも"
-                "一致しません。",
-                "料金を本文に書くときは {{price_incl:A}} のようなプレースホルダーを使ってください"
-                "(料金表を変えると自動で変わります)。" + _PLACEHOLDER_HINT,
+        placeholder = placeholders.get(amount)
+        if placeholder:
+            message = f"金額「{match.group(0)}」が直接書かれています。"
+            hint = (
+                f"{placeholder} と書くと plans.yml の料金表から同じ金額が入り、"
+                "料金を変えたときも自動で変わります。"
             )
-        )
+        else:
+            message = (
+                f"金額「{match.group(0)}」は plans.yml の料金表から求められるどの金額とも"
+                "一致しません。"
+            )
+            hint = (
+                "料金を本文に書くときは {{price_incl:A}} のようなプレースホルダーを使ってください"
+                "(料金表を変えると自動で変わります)。" + _PLACEHOLDER_HINT
+            )
+        issues.append(Issue(ref.line_at(match.start()), message, hint))
     return issues
 
 

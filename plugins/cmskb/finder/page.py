@@ -4,12 +4,16 @@
 version-ups needed or not, contract allowed or not, 1-5 years, 0-60 cases in the first
 and in each later year) and writes the answers as a compact JSON file; the small script
 `assets/plan-finder.js` only looks answers up and shows them: it holds no rule of the
-price table. Inputs that give the same answer share it: products differ only in whether
-version-ups need a contract, and with one year the later-year count does not matter.
-Each answer is an index into a table of answer lists (purchase schedules); the Japanese
-text and the figures of each step of a schedule are stored once, keyed by plan, start
-year, years and case count. The script adds up the year counts to find a step's key and
-adds up the steps' figures for an option's totals; everything else is looked up.
+price table. The rules the answers rest on (plans.yml `rules`) are stated in the form,
+one sentence each, with the tickets-per-case rule next to the case counts.
+
+Inputs that give the same answer share it: products differ only in whether version-ups
+need a contract, and with one year the later-year count does not matter. Each answer is
+an index into a table of answer lists (purchase schedules); the Japanese text and the
+figures of each period of a schedule are stored once, keyed by what it buys, its start
+year, its years, its case count and (overlapping contracts only) what it holds from
+earlier periods. The script adds up the year counts to find a period's key and adds up
+the periods' figures for an option's totals; everything else is looked up.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from html import escape
 from importlib import resources
 
 from ..content.model import Content, PlanTable, Product
-from .explain import describe_segment
-from .search import MAX_YEARS, Finder, Need, Segment
+from .catalog import NOTHING
+from .explain import assumptions, describe_segment
+from .search import MAX_YEARS, RUNNER_UP_PERCENT, Finder, Need, Schedule, Segment
 
 PRECOMPUTED_CASES = 60
 DATA_PATH = "assets/plan-finder.json"
@@ -29,7 +34,7 @@ SCRIPT_PATH = "assets/plan-finder.js"
 STYLE_PATH = "assets/plan-finder.css"
 # relative to the plans page (/plans/), so the site also works under a sub-path
 _FROM_PLANS_PAGE = "../"
-DATA_VERSION = 1
+DATA_VERSION = 2
 
 # table of each mode: contract allowed? version-ups only by contract?
 _MODES = ((True, False), (True, True), (False, False))
@@ -42,8 +47,10 @@ def finder_markup(content: Content) -> str:
     points to the price table and the guide. Stable ids: ``plan-finder`` (wrapper, its
     ``data-src`` is the JSON), ``pf-form``, ``pf-product``, ``pf-vu-yes``/``pf-vu-no``,
     ``pf-contract-yes``/``pf-contract-no``, ``pf-years``, ``pf-first-year``,
-    ``pf-later-years``, ``pf-submit``, ``pf-status`` (live region), ``pf-result``.
+    ``pf-later-years``, ``pf-ticket-rule``, ``pf-rules`` (the rules the answers rest on),
+    ``pf-submit``, ``pf-status`` (live region), ``pf-result``.
     """
+    rules = content.plans.rules
     products = "".join(
         f'<option value="{escape(p.id)}">{escape(p.name)}</option>' for p in content.site.products
     )
@@ -54,7 +61,10 @@ def finder_markup(content: Content) -> str:
     # text, not number: a number input drops the full-width digits a Japanese IME types
     cases = (
         'inputmode="numeric" pattern="[0-9０-９]{1,3}" maxlength="3" autocomplete="off" '
-        'required aria-describedby="pf-cases-hint"'
+        'required aria-describedby="pf-cases-hint pf-ticket-rule"'
+    )
+    stated = "".join(
+        f"<li>{escape(line)}</li>" for line in assumptions(content.plans, content.site.products)
     )
     lines = [
         f'<div id="plan-finder" class="kb-finder" data-src="{_FROM_PLANS_PAGE}{DATA_PATH}">',
@@ -62,7 +72,8 @@ def finder_markup(content: Content) -> str:
         f'<link rel="stylesheet" href="{_FROM_PLANS_PAGE}{STYLE_PATH}">',
         '<form id="pf-form" class="kb-finder__form" hidden novalidate>',
         '<p id="pf-intro">ライセンスと、チケットを使うお問い合わせ・ご依頼の見込み件数を入れると、'
-        "条件を満たす購入の組み合わせを安い順に表示します(1件につき1チケットを使います)。</p>",
+        "条件を満たすいちばん安い購入の組み合わせを表示します(差が"
+        f"{RUNNER_UP_PERCENT}%以内の次点があれば、あわせて表示します)。</p>",
         '<p class="kb-finder__field"><label for="pf-product">お使いのライセンス</label> '
         f'<select id="pf-product" name="product">{products}</select></p>',
         '<fieldset id="pf-version-ups"><legend>マイナーバージョンアップ</legend>',
@@ -80,14 +91,18 @@ def finder_markup(content: Content) -> str:
         '<p class="kb-finder__field"><label for="pf-years">検討する期間</label> '
         f'<select id="pf-years" name="years">{years}</select></p>',
         '<fieldset id="pf-cases">'
-        "<legend>チケットを使う見込みの件数</legend>",
+        "<legend>チケットを使うお問い合わせ・ご依頼の見込み件数(案件の数)</legend>",
         '<p class="kb-finder__field"><label for="pf-first-year">1年目(件)</label> '
         f'<input type="text" id="pf-first-year" name="first_year" value="10" {cases}></p>',
         '<p class="kb-finder__field"><label for="pf-later-years">2年目以降の1年あたり(件)</label> '
         f'<input type="text" id="pf-later-years" name="later_years" value="5" {cases}></p>',
-        f'<p id="pf-cases-hint">それぞれ0〜{PRECOMPUTED_CASES}件の整数で入力してください'
-        "(1件につき1チケット)。期間が1年のときは2年目以降の件数は使いません。</p>",
+        f'<p id="pf-cases-hint">それぞれ0〜{PRECOMPUTED_CASES}件の整数で入力してください。'
+        "期間が1年のときは2年目以降の件数は使いません。</p>",
+        f'<p id="pf-ticket-rule">{escape(rules.ticket_rule)}'
+        f"この診断では、1案件につき{rules.tickets_per_case}チケットとして計算します。</p>",
         "</fieldset>",
+        '<div id="pf-rules" class="kb-finder__rules"><p>この診断は、次の前提で計算します。</p>'
+        f"<ul>{stated}</ul></div>",
         '<p><button type="submit" id="pf-submit" class="md-button md-button--primary">'
         "プランを探す</button></p>",
         "</form>",
@@ -136,14 +151,16 @@ def _answers_data(
     """The precomputed answers as plain data.
 
     Layout: ``q[mode][years-1][first][later]`` is an index into ``lists``; with one year
-    ``later`` is always 0. A list holds indexes into ``shapes``, cheapest first. A shape
-    is the purchase schedule: ``[[code, start, years], ...]`` (code ``-`` for a year
-    without a contract; ``years`` counts the years of the need it covers). The text and
-    figures of a step are ``segs[key]`` with ``key = f"{code}{start}-{years}:{cases}"``,
-    ``cases`` being the cases expected in those years; a segment is
-    ``[period, purchase, price, why, incl, excl, add-ons, spots, unused]``; an option's
-    totals are the sums over its steps. ``products[id].answers`` holds, for version-ups
-    no/yes x contract allowed yes/no, ``[mode, notes, reason]``; mode -1: nothing fits.
+    ``later`` is always 0. A list holds indexes into ``shapes``, best first (the runner-up
+    only when within the margin). A shape is a purchase schedule by period:
+    ``[[code, start, years, held], ...]`` (code ``-`` for a year without a contract, ``=``
+    for a period that buys nothing new; ``years`` counts the years of the need it covers;
+    ``held`` is "" unless contracts overlap). The text and figures of a period are
+    ``segs[key]`` with ``key = f"{code}{start}-{years}:{cases}{held}"``, ``cases`` being
+    the cases expected in those years; a period is ``[period, purchase, price, why,
+    incl, excl, add-ons, spots, unused, purchases]``; an option's totals are the sums
+    over its periods. ``products[id].answers`` holds, for version-ups no/yes x contract
+    allowed yes/no, ``[mode, notes, reason]``; mode -1: nothing fits.
     """
     finder = Finder(plans)
     tables = _Tables(finder)
@@ -156,9 +173,10 @@ def _answers_data(
         entries = []
         for version_ups in (False, True):
             for contract_allowed in (True, False):
-                answer = finder.find(Need(product, version_ups, 1, 0, 0, contract_allowed))
+                need = Need(product, version_ups, 1, 0, 0, contract_allowed)
+                answer = finder.find(need)
                 entries.append([
-                    mode_of(answer.need),
+                    mode_of(finder, need),
                     list(answer.notes),
                     "" if answer.options else answer.reason,
                 ])
@@ -167,6 +185,7 @@ def _answers_data(
         "version": DATA_VERSION,
         "maxYears": MAX_YEARS,
         "maxCases": max_cases,
+        "margin": RUNNER_UP_PERCENT,
         "products": by_id,
         "shapes": tables.shapes,
         "lists": tables.lists,
@@ -175,63 +194,82 @@ def _answers_data(
     }
 
 
-def mode_of(need: Need) -> int:
+def mode_of(finder: Finder, need: Need) -> int:
     """Which precomputed table answers `need` (-1: no option can fit)."""
-    key = (need.contract_allowed, need.needs_contract_for_version_ups)
+    key = (need.contract_allowed, finder.contract_vu(need))
     return _MODES.index(key) if key in _MODES else -1
 
 
-def segment_key(code: str, start: int, years: int, cases: int) -> str:
-    """Key of a step's text and figures in ``segs``."""
-    return f"{code}{start}-{years}:{cases}"
+def segment_key(code: str, start: int, years: int, cases: int, held: str = "") -> str:
+    """Key of a period's text and figures in ``segs``."""
+    return f"{code}{start}-{years}:{cases}{held}"
 
 
 class _Tables:
-    """Deduplicating tables of shapes, shape lists and step texts."""
+    """Deduplicating tables of shapes, shape lists and period texts."""
 
     def __init__(self, finder: Finder) -> None:
         self.finder = finder
         self.shapes: list[list[list[object]]] = []
         self.lists: list[list[int]] = []
         self.segments: dict[str, list[object]] = {}
-        self._shape_ids: dict[tuple[tuple[str, int, int], ...], int] = {}
+        self._shape_ids: dict[tuple[tuple[str, int, int, str], ...], int] = {}
         self._list_ids: dict[tuple[int, ...], int] = {}
 
-    def answer(self, demands: tuple[int, ...], schedules: list[tuple[int, ...]]) -> int:
-        key = tuple(self._shape(demands, choices) for choices in schedules)
+    def answer(self, cases: tuple[int, ...], schedules: list[Schedule], contract_vu: bool,
+               contract_allowed: bool) -> int:
+        key = tuple(self._shape(cases, s, contract_vu, contract_allowed) for s in schedules)
         found = self._list_ids.get(key)
         if found is None:
             found = self._list_ids[key] = len(self.lists)
             self.lists.append(list(key))
         return found
 
-    def _shape(self, demands: tuple[int, ...], choices: tuple[int, ...]) -> int:
-        steps = []
-        start = 1
-        last = len(demands)
-        for choice in choices:
-            span = self.finder.span(choice, last - start + 1)
-            code = self.finder.code(choice)
-            cases = sum(demands[start - 1 : start - 1 + span])
-            steps.append((code, start, span))
-            seg_key = segment_key(code, start, span, cases)
-            if seg_key not in self.segments:
-                self.segments[seg_key] = _segment_row(self.finder.segment(demands, start, choice))
-            start += span
-        key = tuple(steps)
-        found = self._shape_ids.get(key)
+    def _shape(self, cases: tuple[int, ...], schedule: Schedule, contract_vu: bool,
+               contract_allowed: bool) -> int:
+        steps = self._chain_steps(cases, schedule) if schedule.chain is not None else None
+        if steps is None or any(key not in self.segments for key, _ in steps):
+            purchases = self.finder.purchases(schedule, len(cases))
+            option = self.finder.option(cases, purchases, schedule.draws,
+                                        contract_vu=contract_vu,
+                                        contract_allowed=contract_allowed)
+            steps = []
+            for segment in option.segments:
+                key = segment_key(segment.code, segment.start, segment.years, segment.cases,
+                                  segment.context)
+                self.segments.setdefault(key, _segment_row(segment))
+                steps.append((key, (segment.code, segment.start, segment.years,
+                                    segment.context)))
+        shape = tuple(step for _, step in steps)
+        found = self._shape_ids.get(shape)
         if found is None:
-            found = self._shape_ids[key] = len(self.shapes)
-            self.shapes.append([list(step) for step in steps])
+            found = self._shape_ids[shape] = len(self.shapes)
+            self.shapes.append([list(step) for step in shape])
         return found
+
+    def _chain_steps(
+        self, cases: tuple[int, ...], schedule: Schedule
+    ) -> list[tuple[str, tuple[str, int, int, str]]]:
+        """The periods of a chain, read off its links: with contracts one after another a
+        period's figures depend only on its key, so only new keys need a replay."""
+        assert schedule.chain is not None
+        contracts = self.finder.catalog.contracts
+        steps = []
+        year = 1
+        for choice in schedule.chain:
+            span = self.finder.span(choice, len(cases) - year + 1)
+            code = "-" if choice == NOTHING else contracts[choice].plan.code
+            total = sum(cases[year - 1 : year - 1 + span])
+            steps.append((segment_key(code, year, span, total), (code, year, span, "")))
+            year += span
+        return steps
 
 
 def _segment_row(segment: Segment) -> list[object]:
     text = describe_segment(segment)
-    addons = segment.extra_count if segment.plan is not None else 0
-    spots = segment.extra_count if segment.plan is None else 0
+    purchases = len(segment.bought) + segment.addons + segment.spots
     return [text.period, text.purchase, text.price, text.why, segment.price_incl,
-            segment.price_excl, addons, spots, segment.unused]
+            segment.price_excl, segment.addons, segment.spots, segment.unused, purchases]
 
 
 def _mode_table(
@@ -243,10 +281,10 @@ def _mode_table(
         for first in range(max_cases + 1):
             row = []
             for later in range(max_cases + 1) if years > 1 else range(1):
-                demands = (first,) + (later,) * (years - 1)
-                entries = finder.best(demands, contract_vu=contract_vu,
-                                      contract_allowed=contract_allowed)
-                row.append(tables.answer(demands, [choices for _, _, choices in entries]))
+                cases = (first,) + (later,) * (years - 1)
+                schedules = finder.schedules(cases, contract_vu=contract_vu,
+                                             contract_allowed=contract_allowed)
+                row.append(tables.answer(cases, schedules, contract_vu, contract_allowed))
             by_first.append(row)
         by_years.append(by_first)
     return by_years

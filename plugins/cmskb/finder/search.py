@@ -1,39 +1,37 @@
 """Exact search for the cheapest support purchases that cover a customer's need.
 
-The model (the rules of the price table, made precise; see also the report of issue 6):
+The model (the price table made precise; what the seed leaves open is a rule of
+plans.yml ``rules``, see `content.model.FinderRules`, and is stated in every answer):
 
 - A need is a product (license), whether minor version-ups are needed, a number of years
-  ``Y`` (1-5) and the ticket-consuming cases expected in the first year (``n1``) and in
-  each later year (``n2``). One ticket serves one case. Time is counted in whole years
-  from the start of the need; every purchase happens at the start of a year.
-- At most one support contract (kind ``contract``) runs at a time: contracts are chained,
-  back to back or with years without a contract between them. A contract of ``12*L``
-  months bought at the start of year ``k`` covers years ``k .. k+L-1``. It may run past
-  year ``Y``: its full price counts and the years beyond the need are reported.
-- A contract's tickets serve any case of the years it covers, in any split, and expire
-  with it. Add-on tickets (kind ``addon``) are bought while a contract runs and serve a
-  case in that year, so a contract segment needs ``max(0, cases - tickets)`` add-on
-  tickets, where ``cases`` is the sum over the years it covers within the need.
-- Spot tickets (kind ``spot``) are bought only in a year without a contract, one per case;
-  they bring no version-ups. Add-on and spot tickets are sold one by one (as in the
-  table); the finder refuses a table that sells them in packs.
-- A year has minor version-ups when a contract with ``minor_version_up`` covers it, or
-  always for a product with ``minor_version_ups_without_contract`` (CMSKITクラウド). When
-  version-ups are needed, every year of the need must have them. A customer may also say
-  that no contract is wanted: then only years without a contract are allowed.
-- A contract is bought only when it serves a purpose: when version-ups need one, or when
-  the years it covers have cases. (A contract with neither is never cheapest: the same
-  years without a contract cost nothing. Leaving it out keeps pointless alternatives
-  out of the list.)
-- Prices: the tax-excluded total is the sum of the table prices; the tax-included total is
-  the sum, line by line, of the table's tax-included unit prices (``PlanTable.tax``), which
-  is what a customer adds up from the price table (for whole-thousand prices and 10 % both
-  ways of taxing give the same figure).
-- Ranking: tax-included total, then tax-excluded total, then the purchases in table order
-  (contracts before years without a contract). The search returns the ``limit`` best
-  distinct schedules; it is exact: a dynamic programme over the years whose sub-problems
-  (the years still to cover) keep their ``limit`` best schedules, which is enough because
-  the cost of a schedule is the cost of its first segment plus the cost of the rest.
+  ``Y`` (1-5) and the cases expected in the first year and in each later year. A case
+  takes ``rules.tickets_per_case`` tickets. Time is counted in whole years from the start
+  of the need; every purchase happens at the start of a year.
+- A contract of ``12*L`` months bought at the start of year ``k`` covers years
+  ``k .. k+L-1``; it may run past year ``Y`` (its full price counts). At most
+  ``rules.contracts_at_once`` contracts run in any year (1: they follow one another).
+  A contract's tickets serve any case of the years it covers and expire with it; the
+  tickets that expire soonest are used first.
+- Add-on tickets (kind ``addon``) are bought in a year some contract runs (with
+  ``rules.addon_tickets_with: one_year_contracts``, a 1-year contract), for that year.
+  Spot tickets (kind ``spot``) are bought in a year no contract runs. Both are sold one
+  by one (the finder refuses a table that sells them in packs).
+- A year has minor version-ups when a running contract brings them, or always for a
+  product of ``rules.version_ups_without_contract``. When version-ups are needed, every
+  year must have them. A customer may also say that no contract is wanted.
+- Every contract bought serves a purpose when it is bought: version-ups are needed and
+  no running contract brings them yet, or the tickets held do not cover the years it
+  would cover (checked in table order when one year buys several). Anything else is
+  never cheaper than leaving it out and would only crowd the list.
+- Prices: the tax-excluded total is the sum of the table prices; the tax-included total
+  the sum, line by line, of the table's tax-included unit prices (what a customer adds
+  up from the price table).
+- Ranking (`catalog.Cost`): tax-included total, tax-excluded total, fewest purchases
+  (contracts + add-on + spot tickets), most tickets left over, then the contracts
+  bought year by year in table order. The answer is the best schedule, and the next
+  distinct one when its tax-included total is within `RUNNER_UP_PERCENT` % of the best.
+
+Both searches are exact: `chain` (contracts follow one another) and `overlap`.
 """
 
 from __future__ import annotations
@@ -41,24 +39,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..content.model import Plan, PlanKind, PlanTable, Product
-from ..content.price_rules import MAX_CONTRACTS, check_table_shape
+from ..content.model import Plan, PlanTable, Product
+from .catalog import Catalog, Cost, FinderTableError
+from .chain import ChainSearch
+from .overlap import OverlapSearch
+from .replay import Held, YearUse, replay
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_CASES",
+    "MAX_YEARS",
+    "RUNNER_UP_PERCENT",
+    "Answer",
+    "Finder",
+    "FinderInputError",
+    "FinderTableError",
+    "Need",
+    "Option",
+    "Segment",
+    "find_options",
+]
 
 MAX_YEARS = 5
 MAX_CASES = 999  # what the search accepts; the site precomputes 0..PRECOMPUTED_CASES
-DEFAULT_LIMIT = 3
-
-# choice index of a year without a contract: above every contract index, so that a plain
-# sort of (incl, excl, choices) ranks contracts in table order before it
-_NO_CONTRACT = MAX_CONTRACTS + 1
+DEFAULT_LIMIT = 2  # the best option and the runner-up
+RUNNER_UP_PERCENT = 5
 
 
 class FinderInputError(ValueError):
     """A need the finder cannot take; the message is Japanese, for the person asking."""
-
-
-class FinderTableError(ValueError):
-    """A price table the finder's model cannot express; Japanese, for the editors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,80 +95,107 @@ class Need:
         """Cases expected in each year, year 1 first."""
         return (self.first_year,) + (self.later_years,) * (self.years - 1)
 
-    @property
-    def needs_contract_for_version_ups(self) -> bool:
-        """True when version-ups are needed and this product gets them only by contract."""
-        return self.version_ups and not self.product.minor_version_ups_without_contract
-
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One step of a schedule: a contract bought at the start of `start`, or one year without."""
+    """A period of a schedule as it is explained: years with the same contracts running.
+
+    A period starts when contracts are bought, when the running contracts change, and at
+    every year without a contract (one year each).
+    """
 
     start: int  # 1-based year of the need
-    plan: Plan | None  # the contract; None for a year without a contract
     years: int  # years of the need it covers
-    extra_years: int  # years of the contract beyond the need
-    cases: int  # cases expected in the years it covers
-    tickets: int  # tickets that come with the contract (0 without one)
-    extra_plan: Plan | None  # the add-on (with a contract) or spot plan bought, if any
-    extra_count: int  # how many of `extra_plan` are bought
-    unused: int  # tickets bought and never used (they expire)
-    price_excl: int
+    bought: tuple[Plan, ...]  # contracts bought at its start
+    running: tuple[Plan, ...]  # contracts bought earlier that still run in it
+    extra_years: int  # years beyond the need of the contracts bought at its start
+    cases: int  # cases expected in its years
+    tickets: int  # tickets those cases need
+    included: int  # tickets that come with the contracts bought at its start
+    carried: int  # contract tickets held at its start, bought earlier
+    addons: int
+    spots: int
+    unused: int  # contract tickets that expire unused in it
     price_incl: int
-    version_ups: bool  # whether these years have minor version-ups
+    price_excl: int
+    version_ups: bool  # every year of it has minor version-ups through a contract
+    extra_plan: Plan | None = None  # the add-on (with a contract) or spot plan bought
+    context: str = ""  # what else decides its figures (overlapping contracts only)
 
     @property
     def end(self) -> int:
         """Last year of the need that this segment covers."""
         return self.start + self.years - 1
 
+    @property
+    def with_contract(self) -> bool:
+        return bool(self.bought or self.running)
+
+    @property
+    def code(self) -> str:
+        """The contracts bought ("-": no contract; "=": only contracts bought earlier)."""
+        if self.bought:
+            return "+".join(plan.code for plan in self.bought)
+        return "=" if self.running else "-"
+
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A schedule of purchases that covers the need, with its totals."""
+    """A schedule of purchases that covers the need, year by year and by period."""
 
+    years: tuple[YearUse, ...]
     segments: tuple[Segment, ...]
     total_excl: int
     total_incl: int
 
     @property
     def unused(self) -> int:
-        return sum(segment.unused for segment in self.segments)
+        return sum(year.expired for year in self.years)
 
     @property
     def addon_count(self) -> int:
-        return sum(s.extra_count for s in self.segments if s.plan is not None)
+        return sum(year.addons for year in self.years)
 
     @property
     def spot_count(self) -> int:
-        return sum(s.extra_count for s in self.segments if s.plan is None)
+        return sum(year.spots for year in self.years)
+
+    @property
+    def purchase_count(self) -> int:
+        return sum(year.cost.purchases for year in self.years)
+
+    @property
+    def bought(self) -> tuple[tuple[int, str], ...]:
+        """(year, plan code) of every contract bought, in order."""
+        return tuple((y.year, c.plan.code) for y in self.years for c in y.bought)
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The contracts bought, in order ("-" for a year without a contract)."""
-        return tuple(s.plan.code if s.plan else "-" for s in self.segments)
+        """What each period buys (`Segment.code`)."""
+        return tuple(segment.code for segment in self.segments)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A schedule as a search finds it: its cost, the contracts bought at the start of each
+    year (indexes among the table's contracts) and the tickets each year draws (None:
+    as many as there are). A chain (one contract at a time) keeps its links instead: a
+    contract index or `catalog.NOTHING` (a year without a contract) each."""
+
+    cost: Cost
+    purchases: tuple[tuple[int, ...], ...] | None  # None: see `chain` (`Finder.purchases`)
+    draws: tuple[int | None, ...] | None
+    chain: tuple[int, ...] | None = None  # contracts following one another: the links
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The options for a need, cheapest first; `reason` says why when there is none."""
+    """The best option first and the runner-up when close; `reason` says why there is none."""
 
     need: Need
     options: tuple[Option, ...]
     reason: str = ""
     notes: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True, slots=True)
-class _Contract:
-    plan: Plan
-    years: int
-    price_excl: int
-    price_incl: int
-
-
-_Entry = tuple[int, int, tuple[int, ...]]  # (total incl, total excl, choices)
 
 
 class Finder:
@@ -168,176 +204,96 @@ class Finder:
     def __init__(self, table: PlanTable, *, limit: int = DEFAULT_LIMIT) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        self.table = table
         self.limit = limit
-        issues = check_table_shape(table.plans)
-        if issues:
-            raise FinderTableError(f"plans.yml: {issues[0].message}")
-        self.contracts = tuple(_compile_contracts(table))
-        self.addon = _single(table, PlanKind.ADDON)
-        self.spot = _single(table, PlanKind.SPOT)
-        self._addon_prices = _unit_prices(table, self.addon)
-        self._spot_prices = _unit_prices(table, self.spot)
-        self._memo: dict[tuple[tuple[int, ...], bool, bool], tuple[_Entry, ...]] = {}
+        self.catalog = Catalog.of(table)
+        self.rules = table.rules
+        self._chain = ChainSearch(self.catalog, limit)
+        self._overlap = OverlapSearch(self.catalog, limit)
 
-    # --- the search ----------------------------------------------------------------------
+    def contract_vu(self, need: Need) -> bool:
+        """True when the need's version-ups come only with a contract."""
+        return need.version_ups and self.rules.version_ups_need_contract(need.product)
 
-    def best(
-        self, demands: tuple[int, ...], *, contract_vu: bool, contract_allowed: bool = True
-    ) -> tuple[_Entry, ...]:
-        """The `limit` cheapest schedules (as choice indexes) for the years in `demands`.
+    def schedules(
+        self, cases: tuple[int, ...], *, contract_vu: bool, contract_allowed: bool
+    ) -> list[Schedule]:
+        """The best schedules for `cases` per year: the first and those within
+        `RUNNER_UP_PERCENT` % of it, at most `limit`."""
+        needs = tuple(n * self.rules.tickets_per_case for n in cases)
+        found: list[Schedule]
+        if self.rules.contracts_at_once == 1:
+            entries = self._chain.best(needs, contract_vu=contract_vu,
+                                       contract_allowed=contract_allowed)
+            found = [Schedule(Cost(*entry[:4]), None, None, entry[4]) for entry in entries]
+        else:
+            found = [
+                Schedule(cost, tuple(tuple(bought) for bought, _ in path),
+                         tuple(draw for _, draw in path))
+                for cost, _, path in self._overlap.best(
+                    needs, contract_vu=contract_vu, contract_allowed=contract_allowed)
+            ]
+        return found[:1] + [s for s in found[1:] if within_margin(s.cost.incl, found[0].cost.incl)]
 
-        `contract_vu`: every year needs a contract with version-ups.
-        """
-        key = (demands, contract_vu, contract_allowed)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        candidates: list[_Entry] = []
-        if contract_allowed:
-            for index, contract in enumerate(self.contracts):
-                if contract_vu and not contract.plan.minor_version_up:
-                    continue
-                cases = sum(demands[: contract.years])
-                if not cases and not contract_vu:
-                    continue  # a contract nobody needs: years without one cost nothing
-                cost = self._contract_cost(contract, cases)
-                if cost is not None:
-                    self._extend(candidates, index, cost, demands[contract.years :], contract_vu,
-                                 contract_allowed)
-        if not contract_vu:
-            cost = self._spot_cost(demands[0])
-            if cost is not None:
-                self._extend(candidates, _NO_CONTRACT, cost, demands[1:], contract_vu,
-                             contract_allowed)
-        candidates.sort()
-        result = tuple(candidates[: self.limit])
-        self._memo[key] = result
-        return result
-
-    def _extend(
-        self,
-        candidates: list[_Entry],
-        choice: int,
-        cost: tuple[int, int, int],
-        rest: tuple[int, ...],
-        contract_vu: bool,
-        contract_allowed: bool,
-    ) -> None:
-        if not rest:
-            candidates.append((cost[0], cost[1], (choice,)))
-            return
-        for incl, excl, choices in self.best(
-            rest, contract_vu=contract_vu, contract_allowed=contract_allowed
-        ):
-            candidates.append((cost[0] + incl, cost[1] + excl, (choice, *choices)))
-
-    def _contract_cost(self, contract: _Contract, cases: int) -> tuple[int, int, int] | None:
-        """(incl, excl, add-on packs) of a contract segment with `cases` (None: impossible)."""
-        packs = self.addon_packs(contract.plan.tickets, cases)
-        if packs is None:
-            return None
-        incl, excl = contract.price_incl, contract.price_excl
-        if packs:
-            incl += packs * self._addon_prices[0]
-            excl += packs * self._addon_prices[1]
-        return incl, excl, packs
-
-    def _spot_cost(self, cases: int) -> tuple[int, int, int] | None:
-        """(incl, excl, spot packs) of a year without a contract (None: impossible)."""
-        packs = self.spot_packs(cases)
-        if packs is None:
-            return None
-        return packs * self._spot_prices[0], packs * self._spot_prices[1], packs
-
-    def addon_packs(self, tickets: int, cases: int) -> int | None:
-        """Add-on packs a contract with `tickets` needs for `cases` (None: none sold)."""
-        deficit = cases - tickets
-        if deficit <= 0:
-            return 0
-        if self.addon is None:
-            return None
-        return -(-deficit // self.addon.tickets)
-
-    def spot_packs(self, cases: int) -> int | None:
-        """Spot packs for `cases` in a year without a contract (None: none sold)."""
-        if cases <= 0:
-            return 0
-        if self.spot is None:
-            return None
-        return -(-cases // self.spot.tickets)
+    def purchases(self, schedule: Schedule, horizon: int) -> tuple[tuple[int, ...], ...]:
+        """The contracts a schedule buys at the start of each year of `horizon` years."""
+        if schedule.purchases is not None:
+            return schedule.purchases
+        assert schedule.chain is not None
+        return self._chain.purchases(schedule.chain, horizon)
 
     def span(self, choice: int, years_left: int) -> int:
-        """Years of the need that a choice covers when `years_left` years remain."""
-        if choice == _NO_CONTRACT:
-            return 1
-        return min(self.contracts[choice].years, years_left)
-
-    def code(self, choice: int) -> str:
-        """Plan code of a choice ("-" for a year without a contract)."""
-        return "-" if choice == _NO_CONTRACT else self.contracts[choice].plan.code
-
-    # --- answers -------------------------------------------------------------------------
+        """Years a link of a chain (`Schedule.chain`) covers when `years_left` remain."""
+        return self._chain.span(choice, years_left)
 
     def find(self, need: Need) -> Answer:
-        """The cheapest options for `need`, or an empty answer with the reason."""
-        contract_vu = need.needs_contract_for_version_ups
+        """The best option for `need` and the runner-up when close, or the reason for none."""
+        contract_vu = self.contract_vu(need)
+        notes = self.notes(need)
         if contract_vu and not need.contract_allowed:
-            return Answer(need, (), _reason_no_contract(need))
-        notes = _notes(need)
-        entries = self.best(
-            need.demands, contract_vu=contract_vu, contract_allowed=need.contract_allowed
+            return Answer(need, (), _reason_no_contract(need), notes)
+        options = tuple(
+            self.option(need.demands, self.purchases(schedule, need.years), schedule.draws,
+                        contract_vu=contract_vu, contract_allowed=need.contract_allowed)
+            for schedule in self.schedules(
+                need.demands, contract_vu=contract_vu, contract_allowed=need.contract_allowed
+            )
         )
-        options = tuple(self.option(need.demands, choices) for _, _, choices in entries)
         if not options:
             return Answer(need, (), self._reason_nothing(need), notes)
         return Answer(need, options, "", notes)
 
-    def option(self, demands: Sequence[int], choices: Sequence[int]) -> Option:
-        """Build the option for a schedule of choice indexes."""
-        segments: list[Segment] = []
-        year = 1
-        for choice in choices:
-            segment = self.segment(demands, year, choice)
-            segments.append(segment)
-            year += segment.years
+    def option(
+        self,
+        cases: Sequence[int],
+        purchases: Sequence[Sequence[int]],
+        draws: Sequence[int | None] | None = None,
+        *,
+        contract_vu: bool,
+        contract_allowed: bool = True,
+    ) -> Option:
+        """The option of a schedule (contracts bought per year, tickets drawn per year)."""
+        years = replay(self.catalog, cases, purchases, draws, contract_vu=contract_vu,
+                       contract_allowed=contract_allowed)
+        if years is None:
+            raise ValueError("the schedule breaks a rule of the price table")
         return Option(
-            tuple(segments),
-            sum(s.price_excl for s in segments),
-            sum(s.price_incl for s in segments),
+            years,
+            segments(years, len(cases), self.catalog),
+            sum(y.cost.excl for y in years),
+            sum(y.cost.incl for y in years),
         )
 
-    def segment(self, demands: Sequence[int], start: int, choice: int) -> Segment:
-        """The segment that starts at year `start` with this choice."""
-        years = self.span(choice, len(demands) - start + 1)
-        cases = sum(demands[start - 1 : start - 1 + years])
-        if choice == _NO_CONTRACT:
-            cost = self._spot_cost(cases)
-            if cost is None:
-                raise ValueError("no spot ticket in the price table")
-            incl, excl, packs = cost
-            spot = self.spot if packs else None
-            unused = packs * spot.tickets - cases if spot else 0
-            return Segment(start, None, 1, 0, cases, 0, spot, packs, unused, excl, incl, False)
-        contract = self.contracts[choice]
-        cost = self._contract_cost(contract, cases)
-        if cost is None:
-            raise ValueError("no add-on ticket in the price table")
-        incl, excl, packs = cost
-        bought = contract.plan.tickets + (packs * self.addon.tickets if packs and self.addon else 0)
-        return Segment(
-            start,
-            contract.plan,
-            years,
-            contract.years - years,
-            cases,
-            contract.plan.tickets,
-            self.addon if packs else None,
-            packs,
-            bought - cases,
-            excl,
-            incl,
-            contract.plan.minor_version_up,
-        )
+    def notes(self, need: Need) -> tuple[str, ...]:
+        """What the answer assumes about this product's version-ups."""
+        if not need.version_ups:
+            return ()
+        name = need.product.name
+        if not self.contract_vu(need):
+            return (f"{name}は、サポート契約がなくてもマイナーバージョンアップを"
+                    "受けられるものとして計算しています。",)
+        return (f"{name}のマイナーバージョンアップはサポート契約の期間中だけ受けられるものとして、"
+                "すべての年を契約でカバーする組み合わせだけを示しています。",)
 
     def _reason_nothing(self, need: Need) -> str:
         if not need.contract_allowed:
@@ -348,50 +304,74 @@ class Finder:
         return "料金表のプランでは、この条件をすべて満たす組み合わせがありません。"
 
 
+def within_margin(total: int, best: int) -> bool:
+    """Whether a tax-included `total` is within `RUNNER_UP_PERCENT` % of the `best` one."""
+    return total * 100 <= best * (100 + RUNNER_UP_PERCENT)
+
+
 def find_options(table: PlanTable, need: Need, *, limit: int = DEFAULT_LIMIT) -> Answer:
-    """The `limit` cheapest options for `need` under `table` (see the module docstring)."""
+    """The best option for `need` under `table` and the runner-up when close."""
     return Finder(table, limit=limit).find(need)
 
 
-def _unit_prices(table: PlanTable, plan: Plan | None) -> tuple[int, int]:
-    """(incl, excl) price of one item of `plan` (0, 0 when the table has none)."""
-    if plan is None:
-        return 0, 0
-    return table.price_incl_tax(plan), plan.price_excl_tax
+def segments(years: Sequence[YearUse], horizon: int, catalog: Catalog) -> tuple[Segment, ...]:
+    """The periods of a schedule (see `Segment`)."""
+    groups: list[list[YearUse]] = []
+    for year in years:
+        previous = groups[-1][-1] if groups else None
+        if (
+            previous is None
+            or year.bought
+            or not year.running
+            or not previous.running
+            or _codes(year.running) != _codes(previous.running)
+        ):
+            groups.append([year])
+        else:
+            groups[-1].append(year)
+    return tuple(_segment(group, horizon, catalog) for group in groups)
 
 
-def _compile_contracts(table: PlanTable) -> list[_Contract]:
-    """The contracts as whole years (`check_table_shape` has refused other validities)."""
-    return [
-        _Contract(plan, plan.validity_months // 12, plan.price_excl_tax,
-                  table.price_incl_tax(plan))
-        for plan in table.plans
-        if plan.kind is PlanKind.CONTRACT
-    ]
+def _codes(running: Sequence[Held]) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted((held.start, held.contract.index) for held in running))
 
 
-def _single(table: PlanTable, kind: PlanKind) -> Plan | None:
-    """The one plan of `kind` (`check_table_shape` has refused several)."""
-    return next((plan for plan in table.plans if plan.kind is kind), None)
-
-
-def _notes(need: Need) -> tuple[str, ...]:
-    notes = []
-    if need.version_ups and need.product.minor_version_ups_without_contract:
-        notes.append(
-            f"{need.product.name}は、サポート契約がなくてもマイナーバージョンアップを利用できます。"
-        )
-    elif need.needs_contract_for_version_ups:
-        notes.append(
-            f"{need.product.name}でマイナーバージョンアップを受けるにはサポート契約が必要なため、"
-            "すべての年を契約でカバーする組み合わせだけを示しています。"
-        )
-    return tuple(notes)
+def _segment(group: list[YearUse], horizon: int, catalog: Catalog) -> Segment:
+    first = group[0]
+    bought = first.bought
+    earlier = tuple(held.contract for held in first.running if held.start < first.year)
+    extra = max((first.year + c.years - 1 - horizon for c in bought), default=0)
+    context = ""
+    if earlier or first.carried:
+        held = ",".join(f"{end}:{tickets}" for end, tickets in first.carried)
+        context = f"|{'+'.join(c.plan.code for c in earlier)}|{held}"
+    addons = sum(y.addons for y in group)
+    spots = sum(y.spots for y in group)
+    return Segment(
+        start=first.year,
+        years=len(group),
+        bought=tuple(c.plan for c in bought),
+        running=tuple(c.plan for c in earlier),
+        extra_years=max(extra, 0),
+        cases=sum(y.cases for y in group),
+        tickets=sum(y.tickets for y in group),
+        included=sum(c.tickets for c in bought),
+        carried=sum(tickets for _, tickets in first.carried),
+        addons=addons,
+        spots=spots,
+        unused=sum(y.expired for y in group),
+        price_incl=sum(y.cost.incl for y in group),
+        price_excl=sum(y.cost.excl for y in group),
+        version_ups=all(y.version_ups for y in group),
+        extra_plan=catalog.addon if addons else catalog.spot if spots else None,
+        context=context,
+    )
 
 
 def _reason_no_contract(need: Need) -> str:
     return (
-        f"{need.product.name}のマイナーバージョンアップはサポート契約に付属するため、"
-        "契約なし(スポットチケットのみ)ではマイナーバージョンアップを受けられません。"
-        "マイナーバージョンアップが必要な場合は、サポート契約をご検討ください。"
+        f"{need.product.name}のマイナーバージョンアップはサポート契約に付属するものとして"
+        "計算しているため、契約なし(スポットチケットのみ)ではマイナーバージョンアップを"
+        "受けられません。マイナーバージョンアップが必要な場合は、サポート契約をご検討ください。"
     )
+

@@ -44,22 +44,23 @@
     return shape.map(function (step) {
       var start = step[1], years = step[2];
       var cases = start === 1 ? first + (years - 1) * later : years * later;
-      return data.segs[step[0] + start + "-" + years + ":" + cases];
+      return data.segs[step[0] + start + "-" + years + ":" + cases + step[3]];
     });
   }
 
-  // incl, excl, add-ons, spots, unused: the sums over an option's steps
+  // incl, excl, add-ons, spots, unused, purchases: the sums over an option's periods
   function totals(segs) {
-    var total = [0, 0, 0, 0, 0];
-    segs.forEach(function (s) { for (var i = 0; i < 5; i++) total[i] += s[4 + i]; });
+    var total = [0, 0, 0, 0, 0, 0];
+    segs.forEach(function (s) { for (var i = 0; i < 6; i++) total[i] += s[4 + i]; });
     return total;
   }
 
-  function renderOption(number, segs, total) {
+  function renderOption(number, segs, total, best) {
     var item = el("li", undefined, "kb-finder__option");
-    item.appendChild(el("h3", "案" + number + ": 合計 " + yen(total[0]) + "(税込)"));
-    item.appendChild(el("p", "税別 " + yen(total[1]) + "/追加チケット " + total[2] +
-      "枚/スポットチケット " + total[3] + "枚/使われないチケット " + total[4] + "枚"));
+    var title = number === 1 ? "最安" : "次点、最安との差 " + yen(total[0] - best);
+    item.appendChild(el("h3", "案" + number + "(" + title + "): 合計 " + yen(total[0]) + "(税込)"));
+    item.appendChild(el("p", "税別 " + yen(total[1]) + "/購入 " + total[5] + "点(追加チケット " +
+      total[2] + "枚、スポットチケット " + total[3] + "枚)/使われないチケット " + total[4] + "枚"));
     var list = el("ol", undefined, "kb-finder__steps");
     segs.forEach(function (s) {
       var li = el("li");
@@ -104,11 +105,17 @@
       var segs = steps(data, data.shapes[shapeId], first, later);
       var total = totals(segs);
       if (i === 0) best = total[0];
-      options.appendChild(renderOption(i + 1, segs, total));
+      options.appendChild(renderOption(i + 1, segs, total, best));
     });
     result.appendChild(options);
-    status.textContent = shapes.length + "つの組み合わせが見つかりました。いちばん安いのは合計" +
-      yen(best) + "(税込)です。";
+    var rules = el("p", "計算は、", "kb-finder__note");
+    var link = el("a", "この診断の前提");
+    link.href = "#pf-rules";
+    rules.appendChild(link);
+    rules.appendChild(document.createTextNode("(1案件のチケット数、契約の持ち方など)に立っています。"));
+    result.appendChild(rules);
+    status.textContent = "いちばん安い組み合わせは合計" + yen(best) + "(税込)です。" +
+      (shapes.length > 1 ? "差が" + data.margin + "%以内の次点もあわせて示します。" : "");
   }
 
   function syncLater() {
