@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from cmskb.cli_common import CONTENT_DIR, echo_problems, load_or_exit
+from cmskb.cli_common import CONTENT_DIR, content_option, echo_problems, load_or_exit
 from cmskb.content.model import Content
 from cmskb.content.problems import Problem
 from cmskb.content.quotes import check_quotes
@@ -141,14 +141,7 @@ def export(content_dir: Path, out_dir: Path, force: bool) -> None:
 
 @main.command("search-index")
 @click.argument("site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--content",
-    "content_dir",
-    type=CONTENT_DIR,
-    default="content",
-    show_default=True,
-    help="The content folder whose search.yml gives synonyms and excluded pages.",
-)
+@content_option("The content folder whose search.yml gives synonyms and excluded pages.")
 def search_index(site_dir: Path, content_dir: Path) -> None:
     """Build the site search's index over SITE_DIR, a site already built.
 

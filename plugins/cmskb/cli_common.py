@@ -18,6 +18,18 @@ from .content.problems import ContentError, Problem
 CONTENT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
+def content_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command's ``--content`` option (the content folder, default ``content``)."""
+    return click.option(
+        "--content",
+        "content_dir",
+        type=CONTENT_DIR,
+        default="content",
+        show_default=True,
+        help=help_text,
+    )
+
+
 def load_or_exit(content_dir: Path, report: Callable[[list[Problem]], None]) -> Content:
     """The content of `content_dir`; when it has problems, `report` them and exit with 1."""
     try:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..cli_common import CONTENT_DIR, echo_problems, load_or_exit
+from ..cli_common import content_option, echo_problems, load_or_exit
 from .explain import answer_text, assumptions, describe_segment, ranking_rule
 from .search import (
     DEFAULT_LIMIT,
@@ -59,14 +59,7 @@ _HELP = f"""必要な件数と期間から、最も安いサポート契約の�
     help=f"表示する組み合わせの最大数(2番目からは最安との差が{RUNNER_UP_PERCENT}%以内の案だけ)。",
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON で出力する。")
-@click.option(
-    "--content",
-    "content_dir",
-    type=CONTENT_DIR,
-    default="content",
-    show_default=True,
-    help="コンテンツのフォルダ。",
-)
+@content_option("コンテンツのフォルダ。")
 def finder(
     product: str,
     version_ups: bool,
