@@ -57,7 +57,7 @@ from grow_content import grow  # noqa: E402
 from search_browser import load_cases, result_pages, type_query, wait_for_answer  # noqa: E402
 from search_node import SearchEngine  # noqa: E402
 
-from forms_app.static_site import StaticSite  # noqa: E402
+from site_server.static import StaticSite  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "search"
 ENGINES = ("material", "pagefind", "ours")

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from forms_helpers import csrf_from, docs_data, feedback_data
 from forms_servers import Session
 from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
-
-from forms_app.testing import csrf_from, docs_data, feedback_data
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

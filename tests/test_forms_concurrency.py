@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+from forms_helpers import feedback_data
 from forms_servers import (
     Answer,
     FormsServer,
@@ -27,8 +28,7 @@ from forms_servers import (
 from review_helpers import PASSWORD
 from services import postgres_schema, redis_url
 
-from forms_app.testing import feedback_data
-from forms_app.views import BLOCKED, RATE_LIMITED, WRONG_ID
+from forms_app.public.views import BLOCKED, RATE_LIMITED, WRONG_ID
 
 PARALLEL = 16
 LIMITS = {

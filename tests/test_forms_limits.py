@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from forms_helpers import add_support_id, engine_of, feedback_data, make_app
 from services import REDIS_URL, redis_url
-
-from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
 
 VALID_ID = "CK-LIMIT-0001"
 

@@ -7,15 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from review_helpers import migrated_engine
-from sqlalchemy import inspect, select, text
-
-from forms_app import create_app
-from forms_app.db import get_engine
-from forms_app.migrations import SchemaError, check_current, current_version, migrate
-from forms_app.receipts import ALPHABET, new_receipt, parse_receipt
-from forms_app.schema import SCHEMA_VERSION, request_history, requests
-from forms_app.testing import (
+from forms_helpers import (
     add_support_id,
     config_for,
     count_rows,
@@ -25,6 +17,14 @@ from forms_app.testing import (
     receipt_on_thanks,
     submit_many,
 )
+from review_helpers import migrated_engine
+from sqlalchemy import inspect, select, text
+
+from forms_app import create_app
+from forms_app.public.receipts import ALPHABET, new_receipt, parse_receipt
+from forms_app.storage.db import get_engine
+from forms_app.storage.migrations import SchemaError, check_current, current_version, migrate
+from forms_app.storage.schema import SCHEMA_VERSION, request_history, requests
 
 # ---------------------------------------------------------------- receipts
 

@@ -20,7 +20,7 @@ from product_fixtures import mkdocs_build
 from search_node import NODE, SearchEngine
 from werkzeug.test import Client
 
-from forms_app.static_site import StaticSite
+from site_server.static import StaticSite
 
 pytestmark = pytest.mark.slow
 

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from forms_helpers import csrf_from
 from product_fixtures import Product
-
-from forms_app.testing import csrf_from
 
 pytestmark = [pytest.mark.slow]
 

@@ -14,7 +14,7 @@ from typing import Any
 from wtforms import TextAreaField
 from wtforms.fields.core import UnboundField
 
-from forms_app.forms import KIND_CHOICES, TARGET_CHOICES, DocsRequestForm, FeedbackForm
+from forms_app.public.forms import KIND_CHOICES, TARGET_CHOICES, DocsRequestForm, FeedbackForm
 
 # "(任意)", "(問題報告の場合は必須)": hints for customers, noise for staff.
 _NOTE = re.compile(r"[((][^()()]*[))]\s*$")
@@ -78,4 +78,5 @@ def _value(name: str, value: Any, products: Sequence[tuple[str, str]]) -> str:
     if name == "product":
         return product_name(str(value), products)
     text = str(value)
-    return _CHOICES.get(name, {}).get(text, text)
+    shown: str = _CHOICES.get(name, {}).get(text, text)
+    return shown
