@@ -66,6 +66,7 @@ def nginx_config_for(site: Path, port: int, upstream_port: int, work: Path) -> P
     return config
 
 
+@pytest.mark.service
 def test_shipped_nginx_config_is_valid(tmp_path: Path) -> None:
     nginx = _require_nginx()
     site = tmp_path / "site"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -65,6 +66,7 @@ def clean_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     purelib = Path(sysconfig.get_paths()["purelib"])  # this project's .venv site-packages
     site = next((repo / ".venv" / "lib").glob("python3*/site-packages"))
     (site / "zz_project_libraries.pth").write_text(f"{purelib}\n", encoding="utf-8")
+    _copy_console_scripts(Path(sys.executable).parent, repo / ".venv" / "bin")
     home = tmp_path_factory.mktemp("home")
     env = {
         "PATH": f"{base.parent}:/usr/local/bin:/usr/bin:/bin",
@@ -76,6 +78,19 @@ def clean_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     yield repo, env
 
 
+def _copy_console_scripts(source: Path, target: Path) -> None:
+    """The libraries' commands (mkdocs, gunicorn, ...) for the copy's own interpreter."""
+    for script in source.iterdir():
+        if script.is_symlink() or not script.is_file() or (target / script.name).exists():
+            continue
+        text = script.read_bytes()
+        first, _, rest = text.partition(b"\n")
+        if not first.startswith(b"#!") or b"python" not in first:
+            continue
+        (target / script.name).write_bytes(f"#!{target / 'python'}\n".encode() + rest)
+        (target / script.name).chmod(0o755)
+
+
 def test_readme_first_ten_minutes(clean_copy: tuple[Path, dict[str, str]]) -> None:
     repo, env = clean_copy
     (run_block, reviewer_block) = readme_blocks("Your first ten minutes")
@@ -84,8 +99,9 @@ def test_readme_first_ten_minutes(clean_copy: tuple[Path, dict[str, str]]) -> No
     port = free_port()
     log = repo / "run.log"
     with log.open("w") as out:
+        # Not through a shell: scripts/run ends in `exec cmskit-serve`, so this is the server.
         server = subprocess.Popen(
-            f"{run_block[0]} --port {port}", shell=True, cwd=repo, env=env,
+            [*shlex.split(run_block[0]), "--port", str(port)], cwd=repo, env=env,
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
@@ -122,6 +138,7 @@ def test_readme_first_ten_minutes(clean_copy: tuple[Path, dict[str, str]]) -> No
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    assert server.returncode == 0, log.read_text(encoding="utf-8")
     assert "Stopped." in log.read_text(encoding="utf-8")
 
 

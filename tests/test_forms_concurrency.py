@@ -46,7 +46,9 @@ def _fresh_client() -> str:
     return next(_addresses)
 
 
-@pytest.fixture(scope="module", params=["gunicorn-sqlite", "gunicorn-postgresql-redis", "dev"])
+@pytest.fixture(scope="module", params=[
+    "gunicorn-sqlite", pytest.param("gunicorn-postgresql-redis", marks=pytest.mark.service), "dev"
+])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FormsServer]:

@@ -91,7 +91,7 @@ def _assert_refused(response: Any, where: str) -> None:
     assert '<html lang="ja"' in html and JAPANESE.search(html), f"{where}: {html[:300]}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     overrides: dict[str, Any] = {
         "WTF_CSRF_ENABLED": True,

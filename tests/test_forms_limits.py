@@ -79,6 +79,7 @@ def _redis_app(tmp_path: Path, prefix: str, **overrides: object) -> Flask:
     )
 
 
+@pytest.mark.service
 def test_submit_limit_in_redis_holds_across_workers(tmp_path: Path, redis_prefix: str) -> None:
     one = _redis_app(tmp_path, redis_prefix, SUBMIT_RATE_LIMIT="3 per minute")
     two = _redis_app(tmp_path, redis_prefix, SUBMIT_RATE_LIMIT="3 per minute")
@@ -91,6 +92,7 @@ def test_submit_limit_in_redis_holds_across_workers(tmp_path: Path, redis_prefix
     conn.close()
 
 
+@pytest.mark.service
 def test_failed_attempts_in_redis_across_workers(tmp_path: Path, redis_prefix: str) -> None:
     one = _redis_app(tmp_path, redis_prefix, FAILED_ATTEMPTS_PER_CLIENT=3)
     two = _redis_app(tmp_path, redis_prefix, FAILED_ATTEMPTS_PER_CLIENT=3)

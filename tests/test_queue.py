@@ -154,6 +154,7 @@ def test_fields_are_stored_as_readable_utf8_json(tmp_path: Path) -> None:
         assert conn.execute(select(requests.c.fields)).scalar_one()["title"].startswith("記事")
 
 
+@pytest.mark.service
 def test_whole_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     app = make_app(tmp_path, DATABASE_URL=pg_url)
     engine = engine_of(app)
@@ -178,6 +179,7 @@ def test_whole_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     assert failed == 2  # the wrong ID: counted once for the client, once for the ID
 
 
+@pytest.mark.service
 def test_control_character_never_reaches_postgresql(tmp_path: Path, pg_url: str) -> None:
     app = make_app(tmp_path, DATABASE_URL=pg_url)
     add_support_id(engine_of(app), "PG-0001-0002")

