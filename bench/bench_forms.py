@@ -1,7 +1,11 @@
 """Full submit vs no-op POST under gunicorn with 2 workers (not a test; prints figures).
 
 Usage: .venv/bin/python bench/bench_forms.py [--clients 8] [--seconds 4] [--rounds 3] [--threads N]
-       [--redis redis://127.0.0.1:6379/0]
+       [--redis redis://127.0.0.1:6379/0] [--app shipped --app stock_memory_storage ...]
+
+With ``--app`` (factories of bench/forms_variants.py) it compares variants of the app instead:
+each its own gunicorn and queue, no-op and submit phases alternating over all of them, the
+submit's rate and server CPU printed relative to the first.
 
 Starts the forms sidecar under gunicorn (2 workers, worker class and threads as in
 deploy/gunicorn.conf.py, SQLite queue in a temporary folder, production settings with CSRF
@@ -282,7 +286,7 @@ def main() -> int:
     parser.add_argument(
         "--app", metavar="NAME", action="append", default=[],
         help="compare app factories of bench/forms_variants.py (e.g. --app shipped --app "
-        "stock_field_binding): each gets its own gunicorn and queue, phases alternate",
+        "stock_memory_storage): each gets its own gunicorn and queue, phases alternate",
     )
     args = parser.parse_args()
     if args.app:
@@ -291,46 +295,13 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:
         db = Path(tmp) / "queue.sqlite3"
-        env = dict(
-            os.environ,
-            CMSKIT_FORMS_ENV="production",
-            CMSKIT_FORMS_SECRET_KEY=SECRET,
-            CMSKIT_FORMS_SUPPORT_ID_PEPPER=PEPPER,
-            CMSKIT_FORMS_INSTANCE_PATH=tmp,
-            CMSKIT_FORMS_DATABASE_URL=f"sqlite:///{db}",
-            CMSKIT_FORMS_SESSION_COOKIE_SECURE="false",
-            CMSKIT_FORMS_SUBMIT_RATE_LIMIT="1000000 per minute",
-            CMSKIT_FORMS_BENCH="true",
-            CMSKIT_FORMS_RATELIMIT_STORAGE_URI=args.redis or "memory://",
-            CMSKIT_FORMS_RATELIMIT_KEY_PREFIX=prefix,
-        )
-        cli = str(VENV_BIN / "cmskit-forms")
-        subprocess.run([cli, "migrate"], env=env, check=True, capture_output=True)
+        env = _server_env(tmp, db, args.redis, prefix)
+        server, port = _start(env, "forms_app:create_app()", args.threads)
         support_id = subprocess.run(
-            [cli, "demo-id"], env=env, check=True, capture_output=True, text=True
+            [str(VENV_BIN / "cmskit-forms"), "demo-id"], env=env, check=True,
+            capture_output=True, text=True,
         ).stdout.strip()
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"), "--workers", "2",
-                "--worker-class", PRODUCTION["worker_class"],
-                "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}",
-                "--env", "SCRIPT_NAME=/forms",
-                "--log-level", "warning", "forms_app:create_app()",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
         try:
-            for _ in range(100):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/forms/healthz"
-                    )
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            time.sleep(1.0)  # let both workers boot
             clients = [Client(port, support_id, n) for n in range(args.clients)]
             noop, bare, submit = Phase("no-op POST"), Phase("bare no-op"), Phase("full submit")
             cookies: list[str] = []

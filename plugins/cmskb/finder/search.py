@@ -1,6 +1,6 @@
 """Exact search for the cheapest support purchases that cover a customer's need.
 
-The model (the rules of the price table, made precise; see also the report of issue 6):
+The model (the rules of the price table, made precise):
 
 - A need is a product (license), whether minor version-ups are needed, a number of years
   ``Y`` (1-5) and the ticket-consuming cases expected in the first year (``n1``) and in
