@@ -360,7 +360,7 @@ def test_a_request_submitted_through_nginx_gets_a_receipt_and_a_status(stack: St
     assert "受付済み" in body.decode("utf-8")
 
 
-# ---------------------------------------------------------------- input rules, double submits and limits behind nginx
+# ---------------------------------------------------- input rules and limits behind nginx
 
 
 def _browser(stack: Stack, source: str) -> Session:
