@@ -15,9 +15,11 @@ Served under ``/forms/`` on the site's own origin. Its parts, each a subpackage:
 Beside them, app-wide modules: `config` (every setting, checked at start), `errors` (the
 Japanese error pages), `security` (headers), `inputs` (the one rule
 for text people send), `labels`, `timeutil`, and `cli` (``cmskit-forms``). Dependencies go
-one way: public and review use storage and ratelimit, never each other, except that a
-submit queues the reviewers' notifications (`review.notify`). The one-origin development
-server that serves the built site with this app is the separate package `site_server`.
+one way: public and review use storage, ratelimit and the app-wide modules, and touch each
+other in two places only: a submit queues the reviewers' notifications (`review.notify`),
+and the review pages label stored fields from the public forms (`review.display`). The
+one-origin development server that serves the built site with this app is the separate
+package `site_server`.
 
 `create_app(test_config=None)` follows Flask's tutorial (flaskr): defaults, then
 ``instance/config.py``, then ``CMSKIT_FORMS_*`` environment variables; a test passes its
