@@ -183,7 +183,8 @@ def _secrets(config: dict[str, Any], instance_path: Path) -> None:
         names = ", ".join(f"{ENV_PREFIX}_{key}" for key in missing)
         raise ConfigError(
             f"forms sidecar refuses to start: {names} not set "
-            f"(ENV={config.get('ENV')!r}; only development and testing generate them)."
+            f"(ENV={config.get('ENV')!r}; only development and testing generate them: "
+            f"for the queue of scripts/run, set {ENV_PREFIX}_ENV=development)."
         )
     if missing:
         generated = _dev_secrets(instance_path)
