@@ -50,9 +50,10 @@ from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, text
 
-from forms_app.testing import feedback_data
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' form data (tests/forms_helpers.py)
+from forms_helpers import feedback_data  # noqa: E402
+
 VENV_BIN = ROOT / ".venv" / "bin"
 UNAVAILABLE = "ただいま混み合っているため"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -1,7 +1,11 @@
 """Full submit vs no-op POST under gunicorn with 2 workers (not a test; prints figures).
 
 Usage: .venv/bin/python bench/bench_forms.py [--clients 8] [--seconds 4] [--rounds 3] [--threads N]
-       [--redis redis://127.0.0.1:6379/0]
+       [--redis redis://127.0.0.1:6379/0] [--app shipped --app stock_memory_storage ...]
+
+With ``--app`` (factories of bench/forms_variants.py) it compares variants of the app instead:
+each its own gunicorn and queue, no-op and submit phases alternating over all of them, the
+submit's rate and server CPU printed relative to the first.
 
 Starts the forms sidecar under gunicorn (2 workers, worker class and threads as in
 deploy/gunicorn.conf.py, SQLite queue in a temporary folder, production settings with CSRF
@@ -18,10 +22,11 @@ that token) to:
   session, 303).
 
 Phases alternate (no-op, bare no-op, submit, ...) so all see the same machine load. Prints
-requests/s, p50/p99 latency and the ratio submit / no-op with PASS or FAIL against 0.5, then
-checks that every acknowledged submit (303 with its receipt in the signed session cookie,
-decoded after the phase so the load tool spends the same per request in every phase) is
-stored exactly once. Exit status 0 only when the ratio passes and no receipt is lost.
+requests/s, p50/p99 latency and the ratio submit / no-op (the former 0.5 target is retired:
+a support site needs far less than what the submit reaches), then checks that every
+acknowledged submit (303 with its receipt in the signed session cookie, decoded after the
+phase so the load tool spends the same per request in every phase) is stored exactly once.
+Exit status 0 only when no receipt is lost or duplicated.
 """
 
 from __future__ import annotations
@@ -46,14 +51,14 @@ from urllib.parse import urlencode
 from flask.json.tag import TaggedJSONSerializer
 from itsdangerous import URLSafeTimedSerializer
 
-from forms_app.testing import feedback_data
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' form data (tests/forms_helpers.py)
+from forms_helpers import feedback_data  # noqa: E402
+
 VENV_BIN = ROOT / ".venv" / "bin"
 SECRET = "bench-secret-key-3f9a1c7e5d2b8046af1e9c3d"
 PEPPER = "bench-pepper-b72e04d9c1a5f8363e0b7d2c"
 COOKIE = "cmskit_forms_session"
-TARGET = 0.5
 # Worker class and threads as deployed (the bench sets the workers, bind and logging itself).
 PRODUCTION = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
 
@@ -88,6 +93,7 @@ class Client:
     """One browser: a keep-alive connection, a session cookie and a CSRF token."""
 
     def __init__(self, port: int, support_id: str, n: int) -> None:
+        self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookie = ""
         self.n = n
@@ -106,8 +112,15 @@ class Client:
         headers = {"Cookie": f"{COOKIE}={self.cookie}"} if self.cookie else {}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            # gunicorn closed the idle keep-alive connection (phases of other apps ran).
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
         text = response.read().decode("utf-8", "replace")
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, value = header.partition(";")[0].partition("=")
@@ -169,6 +182,96 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+def _server_env(tmp: str, db: Path, redis_uri: str, prefix: str) -> dict[str, str]:
+    return dict(
+        os.environ,
+        CMSKIT_FORMS_ENV="production",
+        CMSKIT_FORMS_SECRET_KEY=SECRET,
+        CMSKIT_FORMS_SUPPORT_ID_PEPPER=PEPPER,
+        CMSKIT_FORMS_INSTANCE_PATH=tmp,
+        CMSKIT_FORMS_DATABASE_URL=f"sqlite:///{db}",
+        CMSKIT_FORMS_SESSION_COOKIE_SECURE="false",
+        CMSKIT_FORMS_SUBMIT_RATE_LIMIT="1000000 per minute",
+        CMSKIT_FORMS_BENCH="true",
+        CMSKIT_FORMS_RATELIMIT_STORAGE_URI=redis_uri or "memory://",
+        CMSKIT_FORMS_RATELIMIT_KEY_PREFIX=prefix,
+    )
+
+
+def _start(env: dict[str, str], app_spec: str, threads: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Migrate the queue, start gunicorn (2 workers) on `app_spec`; (process, port)."""
+    cli = str(VENV_BIN / "cmskit-forms")
+    subprocess.run([cli, "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"), "--workers", "2",
+            "--worker-class", PRODUCTION["worker_class"],
+            "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+            "--env", "SCRIPT_NAME=/forms", "--pythonpath", str(ROOT / "bench"),
+            "--log-level", "warning", app_spec,
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                "GET", "/forms/healthz"
+            )
+            break
+        except OSError:
+            time.sleep(0.1)
+    time.sleep(1.0)  # let both workers boot
+    return server, port
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Several app factories side by side: no-op and submit phases alternate over all."""
+    prefix = f"bench-forms-{os.getpid()}"
+    servers: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:
+        runs = []
+        try:
+            for name in args.app:
+                db = Path(tmp) / f"{name}.sqlite3"
+                env = _server_env(tmp, db, args.redis, f"{prefix}-{name}")
+                server, port = _start(env, f"forms_variants:{name}()", args.threads)
+                servers.append(server)
+                support_id = subprocess.run(
+                    [str(VENV_BIN / "cmskit-forms"), "demo-id"], env=env, check=True,
+                    capture_output=True, text=True,
+                ).stdout.strip()
+                clients = [Client(port, support_id, n) for n in range(args.clients)]
+                runs.append((name, server, clients, Phase("no-op"), Phase("submit")))
+            for _name, server, clients, _noop, _submit in runs:  # warm-up, not timed
+                run_phase(clients, "/forms/_bench/noop", 1.0, Phase("w"), None, server.pid)
+                run_phase(clients, "/forms/feedback/", 1.0, Phase("w"), [], server.pid)
+            for _ in range(args.rounds):
+                for _name, server, clients, noop, submit in runs:
+                    run_phase(clients, "/forms/_bench/noop", args.seconds, noop, None, server.pid)
+                    run_phase(clients, "/forms/feedback/", args.seconds, submit, [], server.pid)
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
+    print(f"gunicorn 2 workers ({PRODUCTION['worker_class']} x{args.threads}) per app, "
+          f"{args.clients} clients, {args.rounds} x {args.seconds:.0f} s per phase and app, "
+          f"rate limits in {args.redis or 'memory://'}")
+    base_rate = base_cpu = 0.0
+    for name, _server, _clients, noop, submit in runs:
+        rate = len(submit.latencies) / submit.elapsed
+        noop_rate = len(noop.latencies) / noop.elapsed
+        cpu = submit.server_cpu / max(len(submit.latencies), 1) * 1000
+        noop_cpu = noop.server_cpu / max(len(noop.latencies), 1) * 1000
+        base_rate, base_cpu = base_rate or rate, base_cpu or cpu
+        print(f"  {name:22} submit {rate:7.1f} req/s (x{rate / base_rate:.2f}), "
+              f"p99 {percentile(submit.latencies, 0.99):5.1f} ms, server CPU {cpu:.2f} ms "
+              f"(x{cpu / base_cpu:.2f}); no-op {noop_rate:7.1f} req/s, {noop_cpu:.2f} ms; "
+              f"errors {submit.errors or 0}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
@@ -180,51 +283,25 @@ def main() -> int:
         "--redis", metavar="URI", default="",
         help="rate-limit storage, e.g. redis://127.0.0.1:6379/0 (default: memory://)",
     )
+    parser.add_argument(
+        "--app", metavar="NAME", action="append", default=[],
+        help="compare app factories of bench/forms_variants.py (e.g. --app shipped --app "
+        "stock_memory_storage): each gets its own gunicorn and queue, phases alternate",
+    )
     args = parser.parse_args()
+    if args.app:
+        return compare(args)
     prefix = f"bench-forms-{os.getpid()}"
 
     with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:
         db = Path(tmp) / "queue.sqlite3"
-        env = dict(
-            os.environ,
-            CMSKIT_FORMS_ENV="production",
-            CMSKIT_FORMS_SECRET_KEY=SECRET,
-            CMSKIT_FORMS_SUPPORT_ID_PEPPER=PEPPER,
-            CMSKIT_FORMS_INSTANCE_PATH=tmp,
-            CMSKIT_FORMS_DATABASE_URL=f"sqlite:///{db}",
-            CMSKIT_FORMS_SESSION_COOKIE_SECURE="false",
-            CMSKIT_FORMS_SUBMIT_RATE_LIMIT="1000000 per minute",
-            CMSKIT_FORMS_BENCH="true",
-            CMSKIT_FORMS_RATELIMIT_STORAGE_URI=args.redis or "memory://",
-            CMSKIT_FORMS_RATELIMIT_KEY_PREFIX=prefix,
-        )
-        cli = str(VENV_BIN / "cmskit-forms")
-        subprocess.run([cli, "migrate"], env=env, check=True, capture_output=True)
+        env = _server_env(tmp, db, args.redis, prefix)
+        server, port = _start(env, "forms_app:create_app()", args.threads)
         support_id = subprocess.run(
-            [cli, "demo-id"], env=env, check=True, capture_output=True, text=True
+            [str(VENV_BIN / "cmskit-forms"), "demo-id"], env=env, check=True,
+            capture_output=True, text=True,
         ).stdout.strip()
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"), "--workers", "2",
-                "--worker-class", PRODUCTION["worker_class"],
-                "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}",
-                "--env", "SCRIPT_NAME=/forms",
-                "--log-level", "warning", "forms_app:create_app()",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
         try:
-            for _ in range(100):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/forms/healthz"
-                    )
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            time.sleep(1.0)  # let both workers boot
             clients = [Client(port, support_id, n) for n in range(args.clients)]
             noop, bare, submit = Phase("no-op POST"), Phase("bare no-op"), Phase("full submit")
             cookies: list[str] = []
@@ -267,9 +344,7 @@ def main() -> int:
                   f"server CPU {phase.server_cpu / max(len(phase.latencies), 1) * 1000:5.2f} ms/req"
                   f"   n={len(phase.latencies)} errors={phase.errors or 0}")
         ratio = rates["full submit"] / rates["no-op POST"]
-        verdict = "PASS" if ratio >= TARGET else "FAIL"
-        print(f"  ratio full submit / no-op POST (both CSRF-checked): {ratio:.2f}  "
-              f"target >= {TARGET}: {verdict}")
+        print(f"  ratio full submit / no-op POST (both CSRF-checked): {ratio:.2f}")
         print("  ratio per round: " + ", ".join(f"{r:.2f}" for r in per_round))
         print(f"  (full submit / bare no-op without CSRF: "
               f"{rates['full submit'] / rates['bare no-op']:.2f}, for comparison)")
@@ -290,7 +365,7 @@ def main() -> int:
               f"missing {len(missing)}, duplicates {duplicates}, unacknowledged {len(extra)}")
         ok = not missing and not duplicates and len(set(acknowledged)) == len(acknowledged)
         print(f"  receipts: {'PASS' if ok else 'FAIL'}")
-        return 0 if ok and ratio >= TARGET else 1
+        return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -46,10 +46,12 @@ def _environ(body: bytes, path: str, cookie: str) -> dict[str, Any]:
 def child(path: str, requests: int) -> None:
     """Inside valgrind: set the app up, warm it, then serve `requests` POSTs to `path`."""
     sys.path.insert(0, str(ROOT))  # this checkout's app, whatever the venv has installed
+    sys.path.insert(0, str(ROOT / "tests"))  # the tests' helpers (tests/forms_helpers.py)
+    from forms_helpers import PEPPER, add_support_id, config_for, csrf_token, feedback_data
+
     from forms_app import create_app
-    from forms_app.migrations import migrate
-    from forms_app.queue import app_engine, config_engine
-    from forms_app.testing import PEPPER, add_support_id, config_for, csrf_token, feedback_data
+    from forms_app.storage.db import app_engine, config_engine
+    from forms_app.storage.migrations import migrate
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ir-"))
     config = config_for(

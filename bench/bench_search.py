@@ -26,7 +26,7 @@ bigram BM25), run by the same JavaScript under Node.
     .venv/bin/pip install -e '.[bench]'      # Pagefind (extended), for this script only
     .venv/bin/python bench/bench_search.py --sizes 0 1000 10000
 
-Size 0 is the shipped site. Targets at 10,000 questions (issue 10): first right result
+Size 0 is the shipped site. Targets at 10,000 questions: first right result
 within 1 s, at most 500 KB fetched beyond the shipped site's visit, build time at most
 1.15x of the build without search.
 """
@@ -57,7 +57,7 @@ from grow_content import grow  # noqa: E402
 from search_browser import load_cases, result_pages, type_query, wait_for_answer  # noqa: E402
 from search_node import SearchEngine  # noqa: E402
 
-from forms_app.static_site import StaticSite  # noqa: E402
+from site_server.static import StaticSite  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "search"
 ENGINES = ("material", "pagefind", "ours")

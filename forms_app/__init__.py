@@ -1,5 +1,26 @@
 """The forms sidecar: two free-tier request forms gated by a support ID, and a review queue.
 
+Served under ``/forms/`` on the site's own origin. Its parts, each a subpackage:
+
+- `forms_app.public`: what customers use: the two request forms and the status lookup
+  (views, forms, support IDs, the queue's submit, receipts);
+- `forms_app.review`: what staff use: the review web view under ``/forms/review/`` and the
+  ``cmskit-forms review`` commands, with triage, FAQ drafts, export, retention, reviewer
+  accounts and notifications;
+- `forms_app.storage`: the queue database both sides share (engines and transactions,
+  schema, migrations, which errors mean "unavailable");
+- `forms_app.ratelimit`: every limit (submits, status lookups, wrong support IDs, reviewer
+  logins), counted the same way.
+
+Beside them, app-wide modules: `config` (every setting, checked at start), `errors` (the
+Japanese error pages), `security` (headers), `inputs` (the one rule
+for text people send), `labels`, `timeutil`, and `cli` (``cmskit-forms``). Dependencies go
+one way: public and review use storage, ratelimit and the app-wide modules, and touch each
+other in two places only: a submit queues the reviewers' notifications (`review.notify`),
+and the review pages label stored fields from the public forms (`review.display`). The
+one-origin development server that serves the built site with this app is the separate
+package `site_server`.
+
 `create_app(test_config=None)` follows Flask's tutorial (flaskr): defaults, then
 ``instance/config.py``, then ``CMSKIT_FORMS_*`` environment variables; a test passes its
 own mapping instead. See forms_app.config for every setting.
@@ -14,16 +35,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import exc as sa_exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import attempts, review, security, views
-from .config import DEFAULTS, ConfigError, finish, is_development, load_site_info, read_environment
-from .db import is_sqlite
-from .migrations import SchemaError, check_current, migrate
-from .queue import app_engine, first_line
-from .sessions import CookieSessionInterface
+from forms_app import errors, public, ratelimit, review, security
+from forms_app.config import (
+    DEFAULTS,
+    ConfigError,
+    is_development,
+    load_site_info,
+    read_environment,
+    validate,
+)
+from forms_app.storage.db import app_engine, is_sqlite
+from forms_app.storage.errors import DATABASE_DOWN, first_line
+from forms_app.storage.migrations import SchemaError, check_current, migrate
 
 __all__ = ["ConfigError", "SchemaError", "create_app"]
 
@@ -39,12 +66,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
         instance_relative_config=True,
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
     )
-    app.session_interface = CookieSessionInterface()
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
     app.config.update(overrides)
-    finish(app.config, Path(app.instance_path))
+    validate(app.config, Path(app.instance_path))
     app.config["SITE"] = load_site_info(str(app.config["CONTENT_DIR"]))
 
     if app.config["PROXY_COUNT"]:
@@ -56,14 +82,31 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
         )
 
     CSRFProtect(app)
-    attempts.init_app(app)
+    ratelimit.init_app(app)
     security.init_app(app)
-    views.init_app(app)
-    review.init_app(app)  # keeps the notification settings; refuses wrong ones (ConfigError)
+    public.init_app(app)
+    review.init_app(app)
+    _register_error_pages(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["site_name"] = app.config["SITE"].name
 
     if check_schema:
         _check_schema(app)
     return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    """The app-wide request check and Japanese error pages (forms_app.errors)."""
+    # First of all before-request hooks: CSRFProtect and Flask-Limiter read the form too.
+    app.before_request_funcs.setdefault(None, []).insert(0, errors.check_request)
+    app.register_error_handler(CSRFError, errors.csrf_error)
+    app.register_error_handler(429, errors.rate_limited)
+    app.register_error_handler(413, errors.too_large)
+    for code in errors.ERROR_PAGES:
+        app.register_error_handler(code, errors.error_page)
+    for error in DATABASE_DOWN:
+        app.register_error_handler(error, errors.database_down)
 
 
 def _check_schema(app: Flask) -> None:

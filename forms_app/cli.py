@@ -14,11 +14,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import create_app, review, support_ids
-from .config import ConfigError
-from .inputs import json_terminal_safe, terminal_safe
-from .migrations import SchemaError, migrate
-from .queue import app_engine
+from forms_app import create_app
+from forms_app.config import ConfigError
+from forms_app.inputs import json_terminal_safe, terminal_safe
+from forms_app.public import support_ids
+from forms_app.review.commands import cli as review_cli
+from forms_app.storage.db import app_engine
+from forms_app.storage.migrations import SchemaError, migrate
 
 
 def _make_app() -> Flask:
@@ -41,7 +43,7 @@ def main() -> None:
 
 
 def _pepper() -> str:
-    return current_app.config["SUPPORT_ID_PEPPER"]
+    return str(current_app.config["SUPPORT_ID_PEPPER"])
 
 
 @main.command("migrate")
@@ -160,4 +162,4 @@ def demo_id(product: str | None, days: int) -> None:
     click.echo(plain)
 
 
-main.add_command(review.cli)
+main.add_command(review_cli)

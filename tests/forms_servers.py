@@ -16,10 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forms_helpers import csrf_from
 from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
 from review_helpers import PASSWORD
-
-from forms_app.testing import csrf_from
 
 # Production-strength secrets (config.secret_weakness) shared by a server and its CLI.
 SECRETS = {

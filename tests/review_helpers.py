@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
+from forms_helpers import csrf_from
 from sqlalchemy import Engine
 
-from forms_app import accounts, triage
-from forms_app.db import get_engine
-from forms_app.migrations import migrate
-from forms_app.queue import Submission, submit
-from forms_app.testing import csrf_from
+from forms_app.config import NotifySettings
+from forms_app.public.queue import Submission, submit
+from forms_app.review import accounts, triage
+from forms_app.storage.db import get_engine
+from forms_app.storage.migrations import migrate
 
 PASSWORD = "correct horse battery staple"
 
@@ -38,8 +39,10 @@ def add_request(
     product: str | None = "cloud",
     fields: dict[str, Any] | None = None,
     email: str | None = None,
+    notify: NotifySettings | None = None,
 ) -> dict[str, Any]:
-    """Submit through forms_app.queue.submit and return the stored row."""
+    """Submit through forms_app.public.queue.submit and return the stored row (`notify`: the
+    notification settings, none by default)."""
     receipt = submit(
         engine,
         Submission(
@@ -52,6 +55,7 @@ def add_request(
             contact_email=email,
             client_addr="192.0.2.1",
         ),
+        notify or NotifySettings(),
     )
     return triage.get_request(engine, receipt)
 

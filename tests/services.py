@@ -15,7 +15,7 @@ import redis
 from conftest import require_service
 from sqlalchemy import create_engine, text
 
-from forms_app.db import dispose_all
+from forms_app.storage.db import dispose_all
 
 POSTGRES_USERS = ("postgres", "root")
 REDIS_URL = "redis://127.0.0.1:6379/0"

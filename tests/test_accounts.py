@@ -11,9 +11,9 @@ from services import postgres_schema
 from sqlalchemy import Engine, inspect, select, text
 from werkzeug.security import generate_password_hash
 
-from forms_app import accounts
-from forms_app.migrations import migrate
-from forms_app.schema import SCHEMA_VERSION, reviewers
+from forms_app.review import accounts
+from forms_app.storage.migrations import migrate
+from forms_app.storage.schema import SCHEMA_VERSION, reviewers
 
 
 @pytest.fixture

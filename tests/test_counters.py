@@ -1,6 +1,6 @@
-"""The one counter behind every limit (forms_app.counters), on each of its stores: parallel
-increments each get a value of their own (no two callers see the same count, none is lost),
-and a window that has passed starts again at the first increment."""
+"""The one counter behind every limit (forms_app.ratelimit.counters), on each of its stores:
+parallel increments each get a value of their own (no two callers see the same count, none
+is lost), and a window that has passed starts again at the first increment."""
 
 from __future__ import annotations
 
@@ -15,16 +15,23 @@ from limits.storage import storage_from_string
 from review_helpers import migrated_engine
 from services import postgres_schema, redis_url
 
-from forms_app.attempts import LocalMemoryStorage
-from forms_app.counters import Counter, SqlCounter, StorageCounter
+from forms_app.ratelimit.counters import Counter, SqlCounter, StorageCounter
+from forms_app.ratelimit.memory import ProcessMemoryStorage
 
 THREADS, EACH = 16, 40
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql", "redis"])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.service),
+        pytest.param("redis", marks=pytest.mark.service),
+    ]
+)
 def counter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Counter]:
     if request.param == "memory":
-        yield StorageCounter(LocalMemoryStorage())
+        yield StorageCounter(ProcessMemoryStorage())
     elif request.param == "sqlite":
         engine = migrated_engine(f"sqlite:///{tmp_path / 'queue.sqlite3'}")
         yield SqlCounter(lambda: engine)

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from forms_helpers import csrf_from, docs_data, feedback_data
 from forms_servers import Session
 from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
-
-from forms_app.testing import csrf_from, docs_data, feedback_data
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -67,6 +66,7 @@ def nginx_config_for(site: Path, port: int, upstream_port: int, work: Path) -> P
     return config
 
 
+@pytest.mark.service
 def test_shipped_nginx_config_is_valid(tmp_path: Path) -> None:
     nginx = _require_nginx()
     site = tmp_path / "site"
@@ -360,7 +360,7 @@ def test_a_request_submitted_through_nginx_gets_a_receipt_and_a_status(stack: St
     assert "受付済み" in body.decode("utf-8")
 
 
-# ---------------------------------------------------------------- issue 14 behind nginx
+# ---------------------------------------------------- input rules and limits behind nginx
 
 
 def _browser(stack: Stack, source: str) -> Session:

@@ -15,8 +15,8 @@ from flask import Flask, request
 from product_fixtures import BIN, start_server
 from werkzeug.test import Client, TestResponse
 
-from forms_app.serve import build_wsgi_app
-from forms_app.static_site import StaticSite
+from site_server.cli import build_wsgi_app
+from site_server.static import StaticSite
 
 NOT_FOUND_PAGE = "<!doctype html><title>ページが見つかりません</title><p>404</p>"
 

@@ -14,7 +14,7 @@ from content_helpers import copy_fixture
 from review_helpers import add_request, move_to, sqlite_engine
 from sqlalchemy import Engine
 
-from forms_app import drafts, triage
+from forms_app.review import drafts, triage
 
 
 @pytest.fixture
@@ -130,8 +130,8 @@ def test_only_accepted_docs_requests_get_drafts(tmp_path: Path, engine: Engine) 
 def test_unknown_product_falls_back_to_every_product(tmp_path: Path, engine: Engine) -> None:
     content = copy_fixture(tmp_path)
     item = _accepted_docs(engine)
-    from forms_app.db import write_tx
-    from forms_app.schema import requests
+    from forms_app.storage.db import write_tx
+    from forms_app.storage.schema import requests
 
     with write_tx(engine) as conn:
         conn.execute(requests.update().where(requests.c.id == item["id"]).values(product=None))

@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
-
-from forms_app.schema import request_history, requests
-from forms_app.testing import (
+from forms_helpers import (
     add_support_id,
     count_rows,
     csrf_from,
@@ -23,6 +20,9 @@ from forms_app.testing import (
     make_app,
     receipt_on_thanks,
 )
+from sqlalchemy import select
+
+from forms_app.storage.schema import request_history, requests
 
 VALID_ID = "CK-2024-AB12-XY34"
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+from forms_helpers import feedback_data
 from forms_servers import (
     Answer,
     FormsServer,
@@ -27,8 +28,7 @@ from forms_servers import (
 from review_helpers import PASSWORD
 from services import postgres_schema, redis_url
 
-from forms_app.testing import feedback_data
-from forms_app.views import BLOCKED, RATE_LIMITED, WRONG_ID
+from forms_app.public.views import BLOCKED, RATE_LIMITED, WRONG_ID
 
 PARALLEL = 16
 LIMITS = {
@@ -46,7 +46,9 @@ def _fresh_client() -> str:
     return next(_addresses)
 
 
-@pytest.fixture(scope="module", params=["gunicorn-sqlite", "gunicorn-postgresql-redis", "dev"])
+@pytest.fixture(scope="module", params=[
+    "gunicorn-sqlite", pytest.param("gunicorn-postgresql-redis", marks=pytest.mark.service), "dev"
+])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FormsServer]:

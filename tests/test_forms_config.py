@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import builtins
-import sys
 from pathlib import Path
 
 import pytest
+from forms_helpers import config_for
 
 from forms_app import create_app
 from forms_app.config import ConfigError, _read_site_yml, load_site_info, read_environment
-from forms_app.testing import config_for
 
 
 @pytest.mark.parametrize(
@@ -78,6 +76,51 @@ def test_bad_number_is_named(tmp_path: Path) -> None:
         create_app(config_for(tmp_path, PROXY_COUNT="two"))
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("TIMEZONE", "Asia/Tokio"),
+        ("REVIEW_SESSION_HOURS", 0),
+        ("REVIEW_DEVICE_DAYS", "a year"),
+        ("REVIEW_PER_PAGE", 5000),
+        ("REVIEW_LOGIN_LIMIT", "5 per fortnight"),
+        ("SUBMIT_RATE_LIMIT", ""),
+        ("STATUS_RATE_LIMIT", "sixty per minute"),
+        ("FAILED_ATTEMPTS_WINDOW", 0),
+        ("RATELIMIT_STORAGE_URI", "memcached://127.0.0.1:11211"),
+        ("RATELIMIT_STRATEGY", "moving-window"),
+        ("DATABASE_URL", "not a url"),
+        ("SITE_URL", "support.example.com"),
+        ("MAX_CONTENT_LENGTH", -1),
+        ("SESSION_COOKIE_SECURE", "yes"),
+        ("NOTIFY_SMTP_PORT", 70000),
+        ("NOTIFY_EMAIL_TO", "reviewers"),
+        ("NOTIFY_REVIEW_URL", "/forms/review/"),
+    ],
+)
+def test_every_wrong_setting_stops_the_start_and_is_named(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    with pytest.raises(ConfigError, match=f"refuses to start: CMSKIT_FORMS_{key} "):
+        create_app(config_for(tmp_path, **{key: value}))
+
+
+def test_the_command_line_checks_the_same_settings(tmp_path: Path) -> None:
+    """cmskit-forms reads and checks the configuration the server does."""
+    from click.testing import CliRunner
+
+    from forms_app.cli import main
+
+    env = {
+        "CMSKIT_FORMS_ENV": "development",
+        "CMSKIT_FORMS_INSTANCE_PATH": str(tmp_path),
+        "CMSKIT_FORMS_TIMEZONE": "Mars/Olympus",
+    }
+    result = CliRunner().invoke(main, ["list-ids"], env=env)
+    assert result.exit_code == 1
+    assert "CMSKIT_FORMS_TIMEZONE must be a time zone name" in result.output
+
+
 def test_default_database_is_in_the_instance_folder(tmp_path: Path) -> None:
     config = config_for(tmp_path)
     del config["DATABASE_URL"]
@@ -86,29 +129,11 @@ def test_default_database_is_in_the_instance_folder(tmp_path: Path) -> None:
     assert (tmp_path / "instance" / "queue.sqlite3").is_file()
 
 
-def test_site_info_from_loader_and_fallback(
-    repo_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    content = repo_root / "content"
+def test_site_info_comes_from_the_content_loader(repo_root: Path) -> None:
     load_site_info.cache_clear()
-    via_loader = load_site_info(str(content))
-    assert via_loader.products[0] == ("cloud", "CMSKITクラウド")
-    assert len(via_loader.products) == 5
-
-    real_import = builtins.__import__
-
-    def no_loader(name: str, *args: object, **kwargs: object) -> object:
-        if name.startswith("cmskb"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_loader)
-    monkeypatch.delitem(sys.modules, "cmskb.content.loader", raising=False)
-    load_site_info.cache_clear()
-    try:
-        assert load_site_info(str(content)) == via_loader
-    finally:
-        load_site_info.cache_clear()
+    info = load_site_info(str(repo_root / "content"))
+    assert info.products[0] == ("cloud", "CMSKITクラウド")
+    assert len(info.products) == 5
 
 
 def test_missing_site_yml_is_named(tmp_path: Path) -> None:

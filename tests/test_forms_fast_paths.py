@@ -1,11 +1,10 @@
 """The pieces that made a submit fast keep their guarantees (bench/README.md, Forms section).
 
-* `LocalMemoryStorage` (what ``memory://`` means for Flask-Limiter here) limits like limits'
-  own memory storage, without starting a thread on hits, and frees expired keys.
+* `ProcessMemoryStorage` (what ``memory://`` means for Flask-Limiter here) limits like
+  limits' own memory storage and frees expired keys.
 * The SQLite write gate lets one writer in at a time, across processes.
 * `queue.submit_checked` stores nothing when its check refuses, but keeps what the check wrote.
-* The session cookie is signed but not compressed, and older compressed cookies still load.
-* Form fields copied from per-process prototypes carry no state from one form to the next.
+* A submit answers a bare 303; the session cookie with the receipt is signed.
 """
 
 from __future__ import annotations
@@ -13,27 +12,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import multiprocessing
-import threading
 import time
 from pathlib import Path
 
-import pytest
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
-from limits import parse
-from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
-from review_helpers import migrated_engine
-from sqlalchemy import Connection, select
-
-from forms_app import queue
-from forms_app.attempts import LocalMemoryStorage, limiter
-from forms_app.config import DEFAULTS
-from forms_app.counters import SqlCounter
-from forms_app.db import _write_gate, dispose_all, get_engine, write_tx
-from forms_app.forms import DocsRequestForm, FeedbackForm
-from forms_app.schema import requests
-from forms_app.testing import (
+from forms_helpers import (
     add_support_id,
     count_rows,
     engine_of,
@@ -41,18 +25,33 @@ from forms_app.testing import (
     make_app,
     session_cookie,
 )
+from itsdangerous import URLSafeTimedSerializer
+from limits import parse
+from limits.strategies import FixedWindowRateLimiter
+from review_helpers import migrated_engine
+from sqlalchemy import Connection, select
+
+from forms_app.config import DEFAULTS
+from forms_app.public import queue
+from forms_app.ratelimit import limiter
+from forms_app.ratelimit.counters import SqlCounter
+from forms_app.ratelimit.memory import ProcessMemoryStorage
+from forms_app.storage.db import _write_gate, dispose_all, get_engine, write_tx
+from forms_app.storage.schema import requests
 
 SESSION_COOKIE = DEFAULTS["SESSION_COOKIE_NAME"]
 
 
-def test_memory_uri_uses_the_local_storage(tmp_path: Path) -> None:
-    app = make_app(tmp_path, RATELIMIT_STORAGE_URI="memory://")
-    assert isinstance(limiter(app).storage, LocalMemoryStorage)
+def test_memory_uri_limits_with_the_process_storage(tmp_path: Path) -> None:
+    app = make_app(tmp_path, RATELIMIT_STORAGE_URI="memory://", STATUS_RATE_LIMIT="2 per minute")
+    assert isinstance(limiter(app).storage, ProcessMemoryStorage)
+    client = app.test_client()
+    codes = [client.get("/status/").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
 
 
-@pytest.mark.parametrize("strategy", [FixedWindowRateLimiter, MovingWindowRateLimiter])
-def test_local_storage_limits_and_expires(strategy: type) -> None:
-    limit = strategy(LocalMemoryStorage())
+def test_process_storage_limits_and_expires() -> None:
+    limit = FixedWindowRateLimiter(ProcessMemoryStorage())
     item = parse("2 per 1 second")
     assert [limit.hit(item, "a"), limit.hit(item, "a"), limit.hit(item, "a")] == [
         True,
@@ -64,36 +63,16 @@ def test_local_storage_limits_and_expires(strategy: type) -> None:
     assert limit.hit(item, "a")
 
 
-def test_local_storage_starts_no_thread_per_hit(monkeypatch: pytest.MonkeyPatch) -> None:
-    storage = LocalMemoryStorage()
-    started: list[threading.Thread] = []
-    original = threading.Thread.start
-
-    def counting_start(self: threading.Thread) -> None:
-        started.append(self)
-        original(self)
-
-    monkeypatch.setattr(threading.Thread, "start", counting_start)
+def test_process_storage_forgets_expired_keys() -> None:
+    storage = ProcessMemoryStorage()
     limit = FixedWindowRateLimiter(storage)
-    item = parse("1000 per minute")
-    deadline = time.monotonic() + 0.1  # limits' MemoryStorage would start ~10 timers
-    while time.monotonic() < deadline:
-        limit.hit(item, "client")
-    assert started == []
-
-
-def test_local_storage_sweep_frees_expired_keys() -> None:
-    storage = LocalMemoryStorage()
-    fixed = FixedWindowRateLimiter(storage)
-    moving = MovingWindowRateLimiter(storage)
     item = parse("5 per 1 second")
     for n in range(20):
-        fixed.hit(item, "fixed", str(n))
-        moving.hit(item, "moving", str(n))
-    assert len(storage.storage) == 20 and len(storage.events) == 20
+        limit.hit(item, "fixed", str(n))
+    assert storage.sweep() == 20  # all still live
     time.sleep(1.1)
-    storage.sweep()
-    assert not storage.storage and not storage.expirations and not storage.events
+    assert storage.sweep() == 0
+    assert limit.get_window_stats(item, "fixed", "0").remaining == 5
 
 
 def _hold_gate(url: str, marker: Path, seconds: float) -> None:
@@ -145,11 +124,12 @@ def test_submit_checked_refusal_keeps_what_the_check_wrote(tmp_path: Path) -> No
     app = make_app(tmp_path)
     engine = engine_of(app)
 
-    def refuse(conn: Connection) -> None:
+    def refuse(conn: Connection) -> queue.Refused:
         SqlCounter(lambda: engine).incr("failed-client:k", 60, conn=conn)
-        return None
+        return queue.Refused(400, "")
 
-    assert queue.submit_checked(engine, refuse) is None
+    refused = queue.submit_checked(engine, refuse, app.config["NOTIFY_SETTINGS"])
+    assert refused == queue.Refused(400, "")
     assert SqlCounter(lambda: engine).get("failed-client:k") == 1
     assert count_rows(engine) == 0
 
@@ -170,7 +150,9 @@ def test_wrong_id_with_other_field_errors_is_counted_and_shown(tmp_path: Path) -
 # ---------------------------------------------------------------- session cookie
 
 
-def test_submit_answers_a_bare_303_and_an_uncompressed_signed_session(tmp_path: Path) -> None:
+def test_submit_answers_a_bare_303_and_keeps_the_receipt_in_the_signed_session(
+    tmp_path: Path,
+) -> None:
     app = make_app(tmp_path)
     add_support_id(engine_of(app), "CK-FAST-0002")
     client = app.test_client()
@@ -179,7 +161,6 @@ def test_submit_answers_a_bare_303_and_an_uncompressed_signed_session(tmp_path: 
     assert response.headers["Location"].endswith("/thanks/")
     assert response.get_data() == b""
     value = session_cookie(client)
-    assert not value.startswith(".")  # itsdangerous marks zlib payloads with a dot
     reader = URLSafeTimedSerializer(
         app.secret_key,
         salt="cookie-session",
@@ -194,8 +175,7 @@ def test_submit_answers_a_bare_303_and_an_uncompressed_signed_session(tmp_path: 
     assert receipt in page
 
 
-def test_compressed_and_forged_session_cookies(tmp_path: Path) -> None:
-    """Cookies that Flask's stock interface wrote (zlib) still load; forged ones do not."""
+def test_signed_session_cookies_load_and_forged_ones_do_not(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     stock = SecureCookieSessionInterface().get_signing_serializer(app)
     assert stock is not None
@@ -209,35 +189,3 @@ def test_compressed_and_forged_session_cookies(tmp_path: Path) -> None:
     forged.set_cookie(SESSION_COOKIE, compressed[:-2] + "xx", path="/forms")
     response = forged.get("/thanks/")
     assert response.status_code == 302  # no receipt in a session that does not verify
-
-
-# ---------------------------------------------------------------- form field prototypes
-
-
-def test_forms_built_in_a_row_share_no_state(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
-    bad = feedback_data("CK-FAST-0003", title="", kind="problem", steps="")
-    good = feedback_data("CK-FAST-0003", title="二つ目の件名")
-    with app.test_request_context("/feedback/", method="POST", data=bad):
-        first = FeedbackForm()
-        first.set_products([("cloud", "CMSKITクラウド")])
-        assert not first.validate()
-        first_errors = {name: list(field.errors) for name, field in first._fields.items()}
-    with app.test_request_context("/feedback/", method="POST", data=good):
-        second = FeedbackForm()
-        second.set_products(app.config["SITE"].products)
-        assert second.validate(), {f.name: f.errors for f in second if f.errors}
-        assert second.title.data == "二つ目の件名"
-        assert all(not field.errors for field in second)
-        assert second.title._form is second and second.title.meta is second.meta
-        assert len(second.product.choices) == len(app.config["SITE"].products) + 1
-    # The first form kept its own data, errors and choices.
-    assert first.title.data == "" and first.title.errors == first_errors["title"]
-    assert first_errors["title"] and first_errors["steps"]
-    assert [c.value for c in first.product.choices] == ["", "cloud"]
-    assert first.title is not second.title and first.title.flags is second.title.flags
-    assert str(first.title.label) == str(second.title.label)
-    with app.test_request_context("/docs-request/", method="GET"):
-        docs = DocsRequestForm()
-        assert docs.support_id is not first.support_id
-        assert docs.support_id._form is docs and docs.support_id.data is None

@@ -21,14 +21,14 @@ import pytest
 from content_helpers import copy_fixture
 from flask import Flask
 from flask.testing import FlaskClient
+from forms_helpers import add_support_id, csrf_from, docs_data, engine_of, feedback_data
+from forms_helpers import make_app as make_test_app
 from review_helpers import PASSWORD, add_request, add_reviewer, move_to
 from services import postgres_schema
 from sqlalchemy import Engine, func, select
 
-from forms_app import drafts
-from forms_app.schema import outbox, request_history, requests
-from forms_app.testing import add_support_id, csrf_from, docs_data, engine_of, feedback_data
-from forms_app.testing import make_app as make_test_app
+from forms_app.review import drafts
+from forms_app.storage.schema import outbox, request_history, requests
 
 VALID_ID = "CK-FUZZ-0001"
 
@@ -91,7 +91,7 @@ def _assert_refused(response: Any, where: str) -> None:
     assert '<html lang="ja"' in html and JAPANESE.search(html), f"{where}: {html[:300]}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     overrides: dict[str, Any] = {
         "WTF_CSRF_ENABLED": True,

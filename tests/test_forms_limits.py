@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from forms_helpers import add_support_id, engine_of, feedback_data, make_app
 from services import REDIS_URL, redis_url
-
-from forms_app.testing import add_support_id, engine_of, feedback_data, make_app
 
 VALID_ID = "CK-LIMIT-0001"
 
@@ -80,6 +79,7 @@ def _redis_app(tmp_path: Path, prefix: str, **overrides: object) -> Flask:
     )
 
 
+@pytest.mark.service
 def test_submit_limit_in_redis_holds_across_workers(tmp_path: Path, redis_prefix: str) -> None:
     one = _redis_app(tmp_path, redis_prefix, SUBMIT_RATE_LIMIT="3 per minute")
     two = _redis_app(tmp_path, redis_prefix, SUBMIT_RATE_LIMIT="3 per minute")
@@ -92,6 +92,7 @@ def test_submit_limit_in_redis_holds_across_workers(tmp_path: Path, redis_prefix
     conn.close()
 
 
+@pytest.mark.service
 def test_failed_attempts_in_redis_across_workers(tmp_path: Path, redis_prefix: str) -> None:
     one = _redis_app(tmp_path, redis_prefix, FAILED_ATTEMPTS_PER_CLIENT=3)
     two = _redis_app(tmp_path, redis_prefix, FAILED_ATTEMPTS_PER_CLIENT=3)

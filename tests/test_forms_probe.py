@@ -24,15 +24,7 @@ import redis
 from click.testing import CliRunner
 from conftest import require_service
 from flask import Flask
-from product_fixtures import free_port
-from review_helpers import PASSWORD, add_request, add_reviewer, migrated_engine, sqlite_engine
-from services import postgres_schema
-
-from forms_app import ConfigError, create_app, triage
-from forms_app.attempts import redis_persistence_problems
-from forms_app.cli import main
-from forms_app.schema import requests
-from forms_app.testing import (
+from forms_helpers import (
     add_support_id,
     config_for,
     count_rows,
@@ -43,6 +35,15 @@ from forms_app.testing import (
     make_app,
     receipt_on_thanks,
 )
+from product_fixtures import free_port
+from review_helpers import PASSWORD, add_request, add_reviewer, migrated_engine, sqlite_engine
+from services import postgres_schema
+
+from forms_app import ConfigError, create_app
+from forms_app.cli import main
+from forms_app.ratelimit import redis_persistence_problems
+from forms_app.review import triage
+from forms_app.storage.schema import requests
 
 VALID_ID = "CK-PROBE-0001"
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def test_forwarded_for_without_proxy_count_is_logged_once(
 ) -> None:
     app = make_app(tmp_path)
     client = app.test_client()
-    with caplog.at_level(logging.WARNING, logger="forms_app.attempts"):
+    with caplog.at_level(logging.WARNING, logger="forms_app.ratelimit"):
         client.get("/feedback/")
         assert not caplog.records
         for _ in range(3):
@@ -100,7 +101,7 @@ def test_forwarded_for_without_proxy_count_is_logged_once(
     assert len(warnings) == 1
     trusted = make_app(tmp_path, PROXY_COUNT=1)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="forms_app.attempts"):
+    with caplog.at_level(logging.WARNING, logger="forms_app.ratelimit"):
         trusted.test_client().get("/feedback/", headers={"X-Forwarded-For": "203.0.113.7"})
     assert not caplog.records
 
@@ -315,7 +316,7 @@ def test_lockouts_survive_a_redis_restart_with_the_shipped_redis_conf(
                 "RATELIMIT_KEY_PREFIX": f"probe-{uuid.uuid4().hex[:8]}"}
     server = _start_redis(redis_binary, port, folder, *conf)
     try:
-        with caplog.at_level(logging.WARNING, logger="forms_app.attempts"):
+        with caplog.at_level(logging.WARNING, logger="forms_app.ratelimit"):
             app = make_app(tmp_path, **settings)
         warned = any("no persistence" in r.getMessage() for r in caplog.records)
         assert warned is not persistent

@@ -17,13 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from product_fixtures import free_port
-
-from forms_app import ConfigError, accounts, notify, receipts, triage
-from forms_app.attempts import client_key, client_scope
-from forms_app.labels import STATUS_LABELS
-from forms_app.schema import requests
-from forms_app.testing import (
+from forms_helpers import (
     PEPPER,
     add_support_id,
     count_rows,
@@ -32,7 +26,14 @@ from forms_app.testing import (
     make_app,
     receipt_on_thanks,
 )
-from forms_app.views import STATUS_DESCRIPTIONS
+from product_fixtures import free_port
+
+from forms_app import ConfigError
+from forms_app.labels import STATUS_LABELS
+from forms_app.public.views import STATUS_DESCRIPTIONS
+from forms_app.ratelimit.attempts import client_key, client_scope
+from forms_app.review import accounts, triage
+from forms_app.storage.schema import requests
 
 VALID_ID = "CK-SAFE-0001"
 
@@ -295,42 +296,6 @@ def test_status_page_names_come_from_the_shared_labels(tmp_path: Path) -> None:
             conn.execute(requests.update().values(status=status))
         html = client.get("/status/", query_string={"receipt": receipt}).text
         assert STATUS_LABELS[status] in html and STATUS_DESCRIPTIONS[status] in html
-
-
-def test_notification_settings_are_read_once_at_start(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = make_app(tmp_path, NOTIFY_WEBHOOK_URL="http://127.0.0.1:9/hook")
-    add_support_id(engine_of(app), VALID_ID)
-    calls: list[object] = []
-    original = notify.NotifySettings.from_config.__func__  # type: ignore[attr-defined]
-
-    def counting(cls: type, config: object) -> object:
-        calls.append(config)
-        return original(cls, config)
-
-    monkeypatch.setattr(notify.NotifySettings, "from_config", classmethod(counting))
-    client = app.test_client()
-    for n in range(3):
-        response = client.post("/feedback/", data=feedback_data(VALID_ID, title=f"t{n}"))
-        assert response.status_code == 303
-    assert calls == []
-    assert len(notify.outbox_rows(engine_of(app))) == 3  # the kept settings were used
-
-
-def test_receipt_is_one_60_bit_draw(monkeypatch: pytest.MonkeyPatch) -> None:
-    draws: list[int] = []
-
-    def randbits(k: int) -> int:
-        draws.append(k)
-        return 0b00001_00010_00011_00100_00101_00110_00111_01000_01001_01010_01011_11111
-
-    monkeypatch.setattr(receipts.secrets, "randbits", randbits)
-    assert receipts.new_receipt() == "1234-5678-9ABZ"
-    assert draws == [60]
-
-
-# ---------------------------------------------------------------- reviewers' login
 
 
 def test_redis_down_review_login_still_answers_and_counts(tmp_path: Path) -> None:

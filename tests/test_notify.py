@@ -20,14 +20,14 @@ from typing import Any, ClassVar
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from forms_helpers import engine_of, make_app
 from product_fixtures import BIN, free_port
 from review_helpers import add_request
 from sqlalchemy import Engine
 
-from forms_app import notify
 from forms_app.cli import main
 from forms_app.config import ConfigError
-from forms_app.testing import engine_of, make_app
+from forms_app.review import notify
 
 
 class FlakySmtpHandler:
@@ -115,9 +115,8 @@ def test_retried_with_backoff_until_the_receivers_accept(
     receiver, http_port = http_receiver
     app = make_app(tmp_path, **_app_config(smtp_port, http_port))
     engine = engine_of(app)
-    with app.app_context():
-        item = add_request(engine, title="新機能の要望\r\nBcc: evil@example.com")
-        settings = notify.current_settings()
+    settings = app.config["NOTIFY_SETTINGS"]
+    item = add_request(engine, title="新機能の要望\r\nBcc: evil@example.com", notify=settings)
     rows = notify.outbox_rows(engine)
     assert sorted(r["channel"] for r in rows) == ["email", "webhook"]
     assert "contact_email" not in json.dumps([r["payload"] for r in rows])
@@ -126,15 +125,12 @@ def test_retried_with_backoff_until_the_receivers_accept(
     first = notify.deliver_due(engine, settings, now=t0)
     assert (first.sent, first.failed, first.pending) == (0, 2, 2)
     assert all(r["attempts"] == 1 and r["last_error"] for r in notify.outbox_rows(engine))
-    # Not due yet: nothing is tried before the backoff has passed.
-    early = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=20))
+    # Not due yet: nothing is tried before the row's retry time.
+    early = notify.deliver_due(engine, settings, now=_next_due(engine) - dt.timedelta(seconds=1))
     assert (early.sent, early.failed) == (0, 0)
-    second = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=31))
+    second = notify.deliver_due(engine, settings, now=_next_due(engine))
     assert (second.sent, second.failed, second.pending) == (0, 2, 2)
-    # Second failure: the wait doubled to 60 s.
-    not_yet = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=80))
-    assert (not_yet.sent, not_yet.failed) == (0, 0)
-    third = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(seconds=95))
+    third = notify.deliver_due(engine, settings, now=_next_due(engine))
     assert (third.sent, third.failed, third.pending) == (2, 0, 0)
     again = notify.deliver_due(engine, settings, now=t0 + dt.timedelta(days=1))
     assert (again.sent, again.failed) == (0, 0)
@@ -156,15 +152,14 @@ def test_dead_receiver_never_blocks_a_submission_and_keeps_the_message(tmp_path:
     dead = free_port()  # nothing listens there
     app = make_app(tmp_path, **_app_config(dead, dead))
     engine = engine_of(app)
-    with app.app_context():
-        item = add_request(engine)
-        settings = notify.current_settings()
+    settings = app.config["NOTIFY_SETTINGS"]
+    item = add_request(engine, notify=settings)
     assert item["status"] == "received"
     t = dt.datetime.now(dt.UTC)
-    for attempt in range(1, 5):
+    for _ in range(4):
         report = notify.deliver_due(engine, settings, now=t)
         assert (report.sent, report.failed, report.pending) == (0, 2, 2)
-        t += notify.backoff(attempt) + dt.timedelta(seconds=1)
+        t = _next_due(engine)
     rows = notify.outbox_rows(engine)
     assert [r["attempts"] for r in rows] == [4, 4]
     assert all("Connection refused" in r["last_error"] or "refused" in r["last_error"].lower()
@@ -173,16 +168,14 @@ def test_dead_receiver_never_blocks_a_submission_and_keeps_the_message(tmp_path:
 
 def test_nothing_queued_when_not_configured(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    with app.app_context():
-        add_request(engine_of(app))
+    add_request(engine_of(app), notify=app.config["NOTIFY_SETTINGS"])
     assert notify.outbox_rows(engine_of(app)) == []
 
 
 def test_a_leased_row_is_not_sent_twice(tmp_path: Path) -> None:
     app = make_app(tmp_path, NOTIFY_WEBHOOK_URL="http://127.0.0.1:9/")
     engine: Engine = engine_of(app)
-    with app.app_context():
-        add_request(engine)
+    add_request(engine, notify=app.config["NOTIFY_SETTINGS"])
     now = dt.datetime.now(dt.UTC)
     first = notify._lease_due(engine, now, 10)
     second = notify._lease_due(engine, now, 10)
@@ -191,15 +184,39 @@ def test_a_leased_row_is_not_sent_twice(tmp_path: Path) -> None:
     assert len(notify._lease_due(engine, now + dt.timedelta(seconds=notify.LEASE + 1), 10)) == 1
 
 
-def test_backoff_doubles_and_is_capped() -> None:
-    waits = [notify.backoff(n).total_seconds() for n in range(1, 6)]
-    assert waits == [30, 60, 120, 240, 480]
-    assert notify.backoff(40).total_seconds() == notify.BACKOFF_CAP
+def _next_due(engine: Engine) -> dt.datetime:
+    """When the first unsent outbox row is due next (aware UTC)."""
+    due = min(r["next_attempt_at"] for r in notify.outbox_rows(engine) if r["sent_at"] is None)
+    return due if due.tzinfo else due.replace(tzinfo=dt.UTC)
 
 
-def test_bad_webhook_setting_is_refused() -> None:
-    with pytest.raises(ValueError, match="http"):
-        notify.NotifySettings.from_config({"NOTIFY_WEBHOOK_URL": "file:///etc/passwd"})
+def test_a_failing_message_is_retried_ever_less_often_but_at_least_every_six_hours(
+    tmp_path: Path,
+) -> None:
+    dead = free_port()
+    app = make_app(tmp_path, NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{dead}/hook", NOTIFY_TIMEOUT=1)
+    engine = engine_of(app)
+    settings = app.config["NOTIFY_SETTINGS"]
+    add_request(engine, notify=settings)
+    t = dt.datetime.now(dt.UTC)
+    waits = []
+    for _ in range(15):
+        assert notify.deliver_due(engine, settings, now=t).failed == 1
+        # Nothing is tried again before the row's time has come.
+        assert notify.deliver_due(engine, settings, now=t + dt.timedelta(seconds=1)).failed == 0
+        due = _next_due(engine)
+        waits.append((due - t).total_seconds())
+        t = due
+    assert 0 < waits[0] <= 60  # the first retry comes soon
+    assert waits == sorted(waits) and waits[-1] > 10 * waits[0]  # then ever less often
+    assert max(waits) <= 6 * 3600  # but a receiver that is back is served within 6 hours
+    (row,) = notify.outbox_rows(engine)
+    assert row["attempts"] == 15 and row["sent_at"] is None
+
+
+def test_bad_webhook_setting_stops_the_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CMSKIT_FORMS_NOTIFY_WEBHOOK_URL"):
+        make_app(tmp_path, NOTIFY_WEBHOOK_URL="file:///etc/passwd")
 
 
 class GarbageReceiver:
@@ -246,10 +263,9 @@ def test_a_malformed_http_answer_fails_only_its_row(
     app = make_app(tmp_path, **{**_app_config(smtp_port, garbage.port),
                                 "NOTIFY_WEBHOOK_SECRET": ""})
     engine = engine_of(app)
-    with app.app_context():
-        add_request(engine, title="一件目")
-        add_request(engine, title="二件目")
-        settings = notify.current_settings()
+    settings = app.config["NOTIFY_SETTINGS"]
+    add_request(engine, title="一件目", notify=settings)
+    add_request(engine, title="二件目", notify=settings)
     # Rows in order: email, webhook, email, webhook: each webhook fails, the batch goes on.
     report = notify.deliver_due(engine, settings)
     assert (report.sent, report.failed, report.pending) == (2, 2, 2)
@@ -273,9 +289,8 @@ def test_the_worker_loop_outlives_failing_rows(tmp_path: Path, garbage: GarbageR
     }
     app = make_app(tmp_path, NOTIFY_WEBHOOK_URL=env["CMSKIT_FORMS_NOTIFY_WEBHOOK_URL"])
     engine = engine_of(app)
-    with app.app_context():
-        add_request(engine)
-        add_request(engine)
+    add_request(engine, notify=app.config["NOTIFY_SETTINGS"])
+    add_request(engine, notify=app.config["NOTIFY_SETTINGS"])
     command = [str(BIN / "cmskit-forms"), "review",
                "deliver-notifications", "--loop", "--interval", "0.5", "--json"]
     log = tmp_path / "worker.log"

@@ -7,15 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from review_helpers import migrated_engine
-from sqlalchemy import inspect, select, text
-
-from forms_app import create_app
-from forms_app.db import get_engine
-from forms_app.migrations import SchemaError, check_current, current_version, migrate
-from forms_app.receipts import ALPHABET, new_receipt, parse_receipt
-from forms_app.schema import SCHEMA_VERSION, request_history, requests
-from forms_app.testing import (
+from forms_helpers import (
     add_support_id,
     config_for,
     count_rows,
@@ -25,6 +17,14 @@ from forms_app.testing import (
     receipt_on_thanks,
     submit_many,
 )
+from review_helpers import migrated_engine
+from sqlalchemy import inspect, select, text
+
+from forms_app import create_app
+from forms_app.public.receipts import ALPHABET, new_receipt, parse_receipt
+from forms_app.storage.db import get_engine
+from forms_app.storage.migrations import SchemaError, check_current, current_version, migrate
+from forms_app.storage.schema import SCHEMA_VERSION, request_history, requests
 
 # ---------------------------------------------------------------- receipts
 
@@ -154,6 +154,7 @@ def test_fields_are_stored_as_readable_utf8_json(tmp_path: Path) -> None:
         assert conn.execute(select(requests.c.fields)).scalar_one()["title"].startswith("記事")
 
 
+@pytest.mark.service
 def test_whole_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     app = make_app(tmp_path, DATABASE_URL=pg_url)
     engine = engine_of(app)
@@ -178,6 +179,7 @@ def test_whole_path_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     assert failed == 2  # the wrong ID: counted once for the client, once for the ID
 
 
+@pytest.mark.service
 def test_control_character_never_reaches_postgresql(tmp_path: Path, pg_url: str) -> None:
     app = make_app(tmp_path, DATABASE_URL=pg_url)
     add_support_id(engine_of(app), "PG-0001-0002")

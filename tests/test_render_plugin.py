@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
-from cmskb.content.model import Question, Source
-from cmskb.mkdocs_plugin.plugin import _faq_entry, _insert_after
+from cmskb.mkdocs_plugin.plugin import _insert_after
 from content_helpers import FIXTURE, copy_fixture, copy_project
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -52,18 +50,3 @@ def test_insert_after_finds_nested_anchor_once() -> None:
         {"Known": "faq/category/a/index.md"},
     ]
     assert not _insert_after([{"Home": "index.md"}], "faq/index.md", entries)
-
-
-def test_faq_entry_is_a_schema_org_question() -> None:
-    question = Question(
-        "q1", "c", "質問ですか?", "答え", ("cloud",), (), (), dt.date(2026, 1, 2), False,
-        Source("f.yml", 1),
-    )
-    entry = _faq_entry(question, "<p>答え</p>", "https://s.example/faq/q1/")
-    assert entry == {
-        "@type": "Question",
-        "name": "質問ですか?",
-        "acceptedAnswer": {"@type": "Answer", "text": "<p>答え</p>"},
-        "dateModified": "2026-01-02",
-        "url": "https://s.example/faq/q1/",
-    }

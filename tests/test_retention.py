@@ -11,9 +11,9 @@ from review_helpers import add_request, migrated_engine, move_to, sqlite_engine
 from services import postgres_schema
 from sqlalchemy import Engine
 
-from forms_app import notify, retention, triage
-from forms_app.db import write_tx
-from forms_app.schema import outbox, requests
+from forms_app.review import notify, retention, triage
+from forms_app.storage.db import write_tx
+from forms_app.storage.schema import outbox, requests
 
 
 @pytest.fixture

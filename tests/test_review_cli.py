@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from content_helpers import copy_fixture
+from forms_helpers import PEPPER, add_support_id
 from review_helpers import add_request, move_to, sqlite_engine
 from sqlalchemy import Engine, func, select
 
-from forms_app import accounts, export, triage
 from forms_app.cli import main
-from forms_app.schema import support_ids
-from forms_app.testing import PEPPER, add_support_id
+from forms_app.review import accounts, export, triage
+from forms_app.storage.schema import support_ids
 
 
 class Cli:

@@ -12,6 +12,7 @@ import pytest
 from content_helpers import copy_fixture
 from flask import Flask
 from flask.testing import FlaskClient
+from forms_helpers import csrf_token, engine_of, make_app, session_cookie
 from review_helpers import (
     PASSWORD,
     add_request,
@@ -22,10 +23,9 @@ from review_helpers import (
 )
 from sqlalchemy import Engine
 
-from forms_app import accounts, triage
 from forms_app.config import ConfigError
-from forms_app.schema import requests
-from forms_app.testing import csrf_token, engine_of, make_app, session_cookie
+from forms_app.review import accounts, triage
+from forms_app.storage.schema import requests
 
 HOSTILE = [
     "<script>alert('x')</script>",
@@ -192,7 +192,7 @@ def test_session_expires_after_its_lifetime(app: Flask, signed_in: FlaskClient) 
 
 
 def test_removed_account_loses_its_session(signed_in: FlaskClient, engine: Engine) -> None:
-    from forms_app import accounts
+    from forms_app.review import accounts
 
     accounts.remove_reviewer(engine, "sato")
     assert signed_in.get("/review/").status_code == 303

@@ -95,11 +95,13 @@ def found(engine: SearchEngine, query: str) -> list[str]:
 # --- Japanese done right ------------------------------------------------------------------
 
 
+@pytest.mark.service
 def test_a_word_inside_a_compound_finds_it(engine: SearchEngine) -> None:
     assert found(engine, "更新")[0] == "/faq/renewal/"
     assert found(engine, "契約更新")[0] == "/faq/renewal/"
 
 
+@pytest.mark.service
 @pytest.mark.parametrize(
     ("query", "page"),
     [("ブラウザ", "/faq/browser/"), ("ブラウザー", "/faq/browser/"),
@@ -109,6 +111,7 @@ def test_long_vowel_variants_find_each_other(engine: SearchEngine, query: str, p
     assert found(engine, query)[0] == page
 
 
+@pytest.mark.service
 @pytest.mark.parametrize(
     ("query", "page"),
     [
@@ -121,27 +124,32 @@ def test_full_width_and_half_width_letters(engine: SearchEngine, query: str, pag
     assert found(engine, query)[0] == page
 
 
+@pytest.mark.service
 def test_colloquial_phrasing_ranks_the_page_that_holds_every_idea(engine: SearchEngine) -> None:
     # both pages speak of 記事; only one of them of 消して
     assert found(engine, "記事を消してしまった")[0] == "/faq/delete/"
     assert found(engine, "記事の書き方")[0] == "/faq/write/"
 
 
+@pytest.mark.service
 @pytest.mark.parametrize("particle", ["を", "い", "が", "の"])
 def test_a_particle_alone_matches_nothing(engine: SearchEngine, particle: str) -> None:
     assert found(engine, particle) == []
 
 
+@pytest.mark.service
 def test_only_function_words_in_common_is_no_result(engine: SearchEngine) -> None:
     assert found(engine, "ｘｙｚｚｙが存在しない") == []
 
 
+@pytest.mark.service
 def test_hiragana_typed_for_a_katakana_word(engine: SearchEngine) -> None:
     assert found(engine, "ぱすわーど")[0] == "/faq/password/"
 
 
 @pytest.mark.parametrize(("query", "page"), [("cr", "/faq/cron/"), ("Cro", "/faq/cron/"),
                                              ("税", "/faq/prices/"), ("パス", "/faq/password/")])
+@pytest.mark.service
 def test_a_word_being_typed_finds_its_page(engine: SearchEngine, query: str, page: str) -> None:
     assert page in found(engine, query)[:2]
 
@@ -149,16 +157,19 @@ def test_a_word_being_typed_finds_its_page(engine: SearchEngine, query: str, pag
 # --- what editors control -------------------------------------------------------------------
 
 
+@pytest.mark.service
 def test_synonyms_find_the_page_that_uses_another_word(engine: SearchEngine) -> None:
     assert found(engine, "値段")[0] == "/faq/prices/"
     assert found(engine, "価格を知りたい")[0] == "/faq/prices/"
     assert engine.search("値段", synonyms=False)["pages"] == []
 
 
+@pytest.mark.service
 def test_keywords_find_a_page_whose_text_lacks_them(engine: SearchEngine) -> None:
     assert found(engine, "ログインできない")[0] == "/faq/password/"
 
 
+@pytest.mark.service
 def test_excluded_parts_and_pages_are_not_searched(engine: SearchEngine) -> None:
     # the related list, a noindex page and a page excluded in search.yml all say ユニコーン
     assert found(engine, "ユニコーン") == []
@@ -166,11 +177,13 @@ def test_excluded_parts_and_pages_are_not_searched(engine: SearchEngine) -> None
     assert found(engine, "ロゴ")[0] == "/faq/related/"
 
 
+@pytest.mark.service
 def test_navigation_and_permalinks_are_not_searched(engine: SearchEngine) -> None:
     assert found(engine, "ホーム") == []
     assert found(engine, "¶") == []
 
 
+@pytest.mark.service
 def test_a_match_in_a_section_leads_to_its_heading(engine: SearchEngine) -> None:
     answer = engine.search("ペガサス")
     assert answer["pages"] == ["/faq/long/"]
@@ -180,6 +193,7 @@ def test_a_match_in_a_section_leads_to_its_heading(engine: SearchEngine) -> None
 # --- what the browser fetches ----------------------------------------------------------------
 
 
+@pytest.mark.service
 def test_a_query_fetches_its_shards_and_its_results_only(tmp_path: Path) -> None:
     require_service("node", NODE is not None, "Node.js runs the browser engine in these tests")
     many = {
@@ -234,6 +248,7 @@ TEXTS = [
 ]
 
 
+@pytest.mark.service
 def test_python_and_the_browser_split_text_into_the_same_terms() -> None:
     require_service("node", NODE is not None, "Node.js runs the browser engine in these tests")
     site = Path(__file__).parent  # any folder: no index is read

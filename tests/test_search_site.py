@@ -20,7 +20,7 @@ from product_fixtures import mkdocs_build
 from search_node import NODE, SearchEngine
 from werkzeug.test import Client
 
-from forms_app.static_site import StaticSite
+from site_server.static import StaticSite
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +57,7 @@ def test_question_pages_carry_their_keywords(built_site: Path) -> None:
     assert re.search(r'<meta name="keywords" content="[^"]*パスワード', html)
 
 
+@pytest.mark.service
 def test_the_shipped_editors_guide_is_not_searched(built_site: Path) -> None:
     require_service("node", NODE is not None, "Node.js runs the browser engine in these tests")
     engine = SearchEngine(built_site)

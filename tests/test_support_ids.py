@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from forms_helpers import PEPPER, SECRET_KEY, count_rows, make_app
 from hypothesis import given
 from hypothesis import strategies as st
 from review_helpers import migrated_engine
 from sqlalchemy import select
 
 from forms_app.cli import main
-from forms_app.schema import support_ids as support_ids_table
-from forms_app.support_ids import (
+from forms_app.public.support_ids import (
     create_demo_id,
     find_valid,
     id_hash,
@@ -25,7 +25,7 @@ from forms_app.support_ids import (
     normalize,
     revoke,
 )
-from forms_app.testing import PEPPER, SECRET_KEY, count_rows, make_app
+from forms_app.storage.schema import support_ids as support_ids_table
 
 PRODUCTS = ["cloud", "asp", "webcanvas", "onprem-perpetual", "onprem-annual"]
 
@@ -196,8 +196,9 @@ def test_cli_refuses_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_demo_id_works_in_the_form(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    from forms_app.queue import app_engine
-    from forms_app.testing import feedback_data
+    from forms_helpers import feedback_data
+
+    from forms_app.storage.db import app_engine
 
     plain = create_demo_id(app_engine(app), pepper=PEPPER, product="cloud")
     response = app.test_client().post("/feedback/", data=feedback_data(plain))

@@ -10,8 +10,8 @@ import pytest
 from review_helpers import add_request, migrated_engine, sqlite_engine
 from sqlalchemy import Engine
 
-from forms_app import triage
-from forms_app.db import dispose_all, get_engine
+from forms_app.review import triage
+from forms_app.storage.db import dispose_all, get_engine
 
 REVIEWERS = [f"rev{i}" for i in range(6)]
 

@@ -86,6 +86,11 @@ def test_every_question_page_has_faqpage_json_ld_matching_what_is_shown(
         assert entity["acceptedAnswer"]["@type"] == "Answer"
         assert visible_text(entity["acceptedAnswer"]["text"]) == shown, question.id
         assert len(shown) > 10
+        # The question's own address and the last-updated date the page shows.
+        canonical = re.search(r'<link rel="canonical" href="([^"]+)"', html)
+        assert canonical and entity["url"] == data[0]["url"] == canonical.group(1), question.id
+        updated = re.search(r'最終更新日: <time datetime="([0-9-]+)"', html)
+        assert updated and entity["dateModified"] == updated.group(1), question.id
 
 
 def test_category_pages_list_their_questions_in_json_ld(built_site: Path) -> None:

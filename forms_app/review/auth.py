@@ -21,7 +21,7 @@ attacker can neither guess without bound nor lock a reviewer out:
   in from their usual browser while the username is being attacked.
 
 Every limit counts before the password is checked and compares after (the counter of
-forms_app.counters), so parallel guesses cannot pass a limit; a successful login takes its
+forms_app.ratelimit.counters), so parallel guesses cannot pass a limit; a successful login takes its
 counts back. The per-username cap counts only attempts that passed the per-client limits,
 so one blocked client cannot use it up.
 """
@@ -32,15 +32,17 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-from flask import Response, current_app, request, session
+from flask import current_app, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse_many
+from werkzeug.wrappers import Response as BaseResponse
 
-from forms_app import accounts, attempts
-from forms_app.counters import counter_key
-from forms_app.queue import app_engine
+from forms_app import ratelimit
+from forms_app.ratelimit.clients import client_scope
+from forms_app.ratelimit.counters import counter_key
+from forms_app.review import accounts
+from forms_app.storage.db import app_engine
 
 USER_KEY = "review_user"
 SINCE_KEY = "review_since"
@@ -145,7 +147,7 @@ def _device(username: str) -> str | None:
 
 def _take(attempt: LoginAttempt, limits: list[_Limit], refusal: str) -> bool:
     """Count `limits` (increment, then compare); False, noting `refusal`, when one is past."""
-    counter = attempts.login_counter()
+    counter = ratelimit.login_counter()
     within = True
     for limit in limits:
         within = counter.incr(limit.key, limit.expiry) <= limit.amount and within
@@ -163,7 +165,7 @@ def begin_login(username: str) -> LoginAttempt:
     if device is not None:
         _take(attempt, _limits("REVIEW_LOGIN_LIMIT", "login-device", device), "client")
         return attempt
-    client = attempts.client_scope(request.remote_addr) or "-"  # IPv6: its /64
+    client = client_scope(request.remote_addr) or "-"  # IPv6: its /64
     own = _limits("REVIEW_LOGIN_LIMIT", "login-pair", name, client)
     own += _limits("REVIEW_LOGIN_CLIENT_LIMIT", "login-client", client)
     if _take(attempt, own, "client"):
@@ -173,12 +175,12 @@ def begin_login(username: str) -> LoginAttempt:
 
 def login_succeeded(attempt: LoginAttempt) -> None:
     """A right password costs nothing: give the attempt's counts back."""
-    counter = attempts.login_counter()
+    counter = ratelimit.login_counter()
     for limit in attempt.counted:
         counter.incr(limit.key, limit.expiry, -1)
 
 
-def remember_device(response: Response, username: str) -> None:
+def remember_device(response: BaseResponse, username: str) -> None:
     """Mark this browser as one that signed in as `username` (a signed, long-lived cookie)."""
     value = _serializer().dumps({"u": _name(username), "d": secrets.token_hex(12)})
     response.set_cookie(
@@ -190,14 +192,3 @@ def remember_device(response: Response, username: str) -> None:
         httponly=True,
         samesite="Strict",
     )
-
-
-def config_defaults() -> dict[str, Any]:
-    return {
-        "REVIEW_SESSION_HOURS": 8,
-        "REVIEW_LOGIN_LIMIT": "5 per 15 minutes;20 per day",
-        "REVIEW_LOGIN_CLIENT_LIMIT": "30 per 15 minutes;100 per day",
-        "REVIEW_LOGIN_USER_LIMIT": "100 per day",
-        "REVIEW_DEVICE_DAYS": 365,
-        "REVIEW_PER_PAGE": 50,
-    }

@@ -1,6 +1,6 @@
 """What reviewers read instead of raw codes: field labels, choice names and product names.
 
-Labels come from the public forms themselves (forms_app.forms), so a field renamed there is
+Labels come from the public forms themselves (forms_app.public.forms), so a field renamed there is
 renamed here; product names come from the app's product list (content/site.yml).
 """
 
@@ -12,9 +12,8 @@ from functools import cache
 from typing import Any
 
 from wtforms import TextAreaField
-from wtforms.fields.core import UnboundField
 
-from forms_app.forms import KIND_CHOICES, TARGET_CHOICES, DocsRequestForm, FeedbackForm
+from forms_app.public.forms import KIND_CHOICES, TARGET_CHOICES, DocsRequestForm, FeedbackForm
 
 # "(任意)", "(問題報告の場合は必須)": hints for customers, noise for staff.
 _NOTE = re.compile(r"[((][^()()]*[))]\s*$")
@@ -25,31 +24,27 @@ _CHOICES = {
 _FORMS = {"feedback": FeedbackForm, "docs": DocsRequestForm}
 
 
+def _fields(form: str) -> list[Any]:
+    """The bound fields of a request form, in the form's order (needs the app context)."""
+    cls = _FORMS.get(form)
+    return [] if cls is None else list(cls(formdata=None))
+
+
 @cache
 def field_labels(form: str) -> tuple[tuple[str, str], ...]:
     """(field name, Japanese label) of a form's fields, in the form's order."""
-    cls = _FORMS.get(form)
-    if cls is None:
-        return ()
-    unbound = [
-        (name, value) for name in dir(cls)
-        if isinstance(value := getattr(cls, name, None), UnboundField)
-    ]
-    unbound.sort(key=lambda pair: pair[1].creation_counter)
-    out = []
-    for name, field in unbound:
-        label = field.args[0] if field.args else field.kwargs.get("label", name)
-        out.append((name, _NOTE.sub("", str(label)).strip() or name))
-    return tuple(out)
+    return tuple(
+        (field.name, _NOTE.sub("", str(field.label.text)).strip() or field.name)
+        for field in _fields(form)
+    )
 
 
 @cache
 def multiline_fields() -> frozenset[str]:
     """Names of the fields people type several lines into (text areas), in either form."""
     return frozenset(
-        name for cls in _FORMS.values() for name in dir(cls)
-        if isinstance(value := getattr(cls, name, None), UnboundField)
-        and issubclass(value.field_class, TextAreaField)
+        field.name for form in _FORMS for field in _fields(form)
+        if isinstance(field, TextAreaField)
     )
 
 
@@ -78,4 +73,5 @@ def _value(name: str, value: Any, products: Sequence[tuple[str, str]]) -> str:
     if name == "product":
         return product_name(str(value), products)
     text = str(value)
-    return _CHOICES.get(name, {}).get(text, text)
+    shown: str = _CHOICES.get(name, {}).get(text, text)
+    return shown

@@ -4,7 +4,7 @@ Every page needs a signed-in reviewer (except the login page), every POST carrie
 token (checked by the app-wide CSRFProtect, which runs before any view and is not exempted
 here), every page is sent with ``Cache-Control: no-store``, everything a customer typed goes
 through Jinja's autoescaping, and a database that cannot be reached gives the Japanese 503
-page instead of a 500.
+page instead of a 500 (forms_app.errors, registered app-wide).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -30,10 +29,10 @@ from flask import (
     url_for,
 )
 
-from forms_app import accounts, drafts, inputs, triage
+from forms_app import inputs
 from forms_app.labels import ACTION_LABELS, FORM_LABELS, STATUS_LABELS
-from forms_app.queue import UNAVAILABLE_ERRORS, QueueUnavailable, app_engine, first_line
-from forms_app.review import auth, display
+from forms_app.review import accounts, auth, display, drafts, triage
+from forms_app.storage.db import app_engine
 from forms_app.timeutil import local_text, local_zone
 
 LOCKED_OUT = (
@@ -44,13 +43,14 @@ USER_CAPPED = (
     "しばらく(最長24時間)ログインできません。以前このユーザー名でログインした端末からは"
     "ログインできます。お急ぎの場合は管理者にご相談ください。"
 )
-UNAVAILABLE_TITLE = "ただいま利用できません"
-UNAVAILABLE = (
-    "リクエストを保管しているデータベースに接続できませんでした。"
-    "少し待ってから、もう一度お試しください。"
+bp = Blueprint(
+    "review",
+    __name__,
+    url_prefix="/review",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
 )
-# Errors that mean the queue database is down, restarting or overloaded.
-DATABASE_DOWN = (*UNAVAILABLE_ERRORS, QueueUnavailable)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,6 +71,7 @@ _UNCHECKED_FIELDS = frozenset({"password", "csrf_token"})
 BAD_INPUT_TITLE = "入力を確認してください"
 
 
+@bp.before_request
 def _refuse_bad_form() -> tuple[str, int] | None:
     """`inputs.problem` on every posted field of the review pages: a Japanese 400."""
     if request.method != "POST":
@@ -103,12 +104,7 @@ def _safe_next(target: str | None) -> str:
     return full if full.startswith(prefix) else home
 
 
-def _database_down(error: Exception) -> tuple[str, int, dict[str, str]]:
-    current_app.logger.error("review: queue database unavailable: %s", first_line(error))
-    page = render_template("error.html", title=UNAVAILABLE_TITLE, message=UNAVAILABLE)
-    return page, 503, {"Retry-After": "30", "Cache-Control": "no-store"}
-
-
+@bp.after_request
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("Pragma", "no-cache")
@@ -180,166 +176,157 @@ def _faq_categories() -> list[str]:
         return []
 
 
-def create_blueprint() -> Blueprint:
-    bp = Blueprint(
-        "review",
-        __name__,
-        url_prefix="/review",
-        template_folder="templates",
-        static_folder="static",
-        static_url_path="/static",
+@bp.app_template_filter("review_time")
+def review_time(value: dt.datetime | None) -> str:
+    return local_text(value, local_zone(current_app.config))
+
+
+@bp.context_processor
+def labels() -> dict[str, Any]:
+    return {
+        "STATUS_LABELS": STATUS_LABELS,
+        "FORM_LABELS": FORM_LABELS,
+        "ACTION_LABELS": ACTION_LABELS,
+        "reviewer": g.get("reviewer"),
+    }
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    status = 200
+    next_url = request.values.get("next", "")
+    if request.method == "POST":
+        username = (request.form.get("username") or "")[:64]
+        password = (request.form.get("password") or "")[:300]
+        attempt = auth.begin_login(username)
+        if attempt.refused is not None:
+            error = LOCKED_OUT if attempt.refused == "client" else USER_CAPPED
+            status = 429
+        else:
+            user = accounts.verify(app_engine(), username, password)
+            if user is not None:
+                target = _safe_next(next_url)
+                try:
+                    auth.sign_in(user)
+                except accounts.AccountError:
+                    user = None  # removed between the password check and now
+            if user is not None:
+                auth.login_succeeded(attempt)
+                response = redirect(target, 303)
+                auth.remember_device(response, user)
+                return response
+            error = "ユーザー名またはパスワードが違います。"
+            status = 401
+    elif auth.current_user() is not None:
+        return redirect(url_for("review.index"), 303)
+    return render_template("review/login.html", error=error, next_url=next_url), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    auth.sign_out()
+    flash("ログアウトしました。", "success")
+    return redirect(url_for("review.login"), 303)
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    errors: list[str] = []
+    flt = _list_filter(errors)
+    page = triage.list_requests(app_engine(), flt)
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    products = _products()
+    return render_template(
+        "review/list.html",
+        page=page,
+        flt=flt,
+        errors=errors,
+        args=args,
+        products=products,
+        product_name=partial(display.product_name, products=products),
+        statuses=triage.STATUSES,
     )
-    bp.before_request(_refuse_bad_form)
-    bp.after_request(_no_store)
-    for error in DATABASE_DOWN:
-        bp.register_error_handler(error, _database_down)
-
-    @bp.app_template_filter("review_time")
-    def review_time(value: dt.datetime | None) -> str:
-        return local_text(value, local_zone(current_app.config))
-
-    @bp.context_processor
-    def labels() -> dict[str, Any]:
-        return {
-            "STATUS_LABELS": STATUS_LABELS,
-            "FORM_LABELS": FORM_LABELS,
-            "ACTION_LABELS": ACTION_LABELS,
-            "reviewer": g.get("reviewer"),
-        }
-
-    @bp.route("/login", methods=["GET", "POST"])
-    def login() -> Any:
-        error = None
-        status = 200
-        next_url = request.values.get("next", "")
-        if request.method == "POST":
-            username = (request.form.get("username") or "")[:64]
-            password = (request.form.get("password") or "")[:300]
-            attempt = auth.begin_login(username)
-            if attempt.refused is not None:
-                error = LOCKED_OUT if attempt.refused == "client" else USER_CAPPED
-                status = 429
-            else:
-                user = accounts.verify(app_engine(), username, password)
-                if user is not None:
-                    target = _safe_next(next_url)
-                    try:
-                        auth.sign_in(user)
-                    except accounts.AccountError:
-                        user = None  # removed between the password check and now
-                if user is not None:
-                    auth.login_succeeded(attempt)
-                    response = redirect(target, 303)
-                    auth.remember_device(response, user)
-                    return response
-                error = "ユーザー名またはパスワードが違います。"
-                status = 401
-        elif auth.current_user() is not None:
-            return redirect(url_for("review.index"), 303)
-        return render_template("review/login.html", error=error, next_url=next_url), status
-
-    @bp.route("/logout", methods=["POST"])
-    def logout() -> Any:
-        auth.sign_out()
-        flash("ログアウトしました。", "success")
-        return redirect(url_for("review.login"), 303)
-
-    @bp.route("/")
-    @login_required
-    def index() -> Any:
-        errors: list[str] = []
-        flt = _list_filter(errors)
-        page = triage.list_requests(app_engine(), flt)
-        args = request.args.to_dict(flat=False)
-        args.pop("page", None)
-        products = _products()
-        return render_template(
-            "review/list.html",
-            page=page,
-            flt=flt,
-            errors=errors,
-            args=args,
-            products=products,
-            product_name=partial(display.product_name, products=products),
-            statuses=triage.STATUSES,
-        )
-
-    @bp.route("/requests/<int:request_id>")
-    @login_required
-    def detail(request_id: int) -> Any:
-        try:
-            item = triage.get_request(app_engine(), request_id)
-        except triage.RequestNotFound:
-            abort(404)
-        history = triage.get_history(app_engine(), request_id)
-        allowed = sorted(triage.TRANSITIONS[item["status"]], key=triage.STATUSES.index)
-        can_draft = item["form"] == "docs" and item["status"] == "accepted"
-        products = _products()
-        return render_template(
-            "review/detail.html",
-            item=item,
-            history=history,
-            allowed=[s for s in allowed if s not in ("duplicate", "published")],
-            can_duplicate="duplicate" in allowed,
-            can_publish="published" in allowed,
-            can_draft=can_draft,
-            categories=_faq_categories() if can_draft else [],  # read only for the draft form
-            product=display.product_name(item.get("product"), products),
-            fields=display.field_rows(item["form"], item.get("fields"), products),
-        )
-
-    @bp.route("/requests/<int:request_id>/claim", methods=["POST"])
-    @_action
-    def claim(request_id: int) -> str:
-        triage.claim(app_engine(), request_id, actor=g.reviewer)
-        return "担当になりました。"
-
-    @bp.route("/requests/<int:request_id>/release", methods=["POST"])
-    @_action
-    def release(request_id: int) -> str:
-        triage.release(app_engine(), request_id, actor=g.reviewer)
-        return "担当を外れました。"
-
-    @bp.route("/requests/<int:request_id>/status", methods=["POST"])
-    @_action
-    def set_status(request_id: int) -> str:
-        new = request.form.get("status", "")
-        triage.set_status(
-            app_engine(), request_id, new, actor=g.reviewer,
-            comment=request.form.get("comment", ""),
-        )
-        return f"ステータスを「{STATUS_LABELS.get(new, new)}」にしました。"
-
-    @bp.route("/requests/<int:request_id>/duplicate", methods=["POST"])
-    @_action
-    def duplicate(request_id: int) -> str:
-        triage.mark_duplicate(
-            app_engine(), request_id, of=request.form.get("of", "")[:40], actor=g.reviewer,
-            comment=request.form.get("comment", ""),
-        )
-        return "重複にしました。"
-
-    @bp.route("/requests/<int:request_id>/publish", methods=["POST"])
-    @_action
-    def publish(request_id: int) -> str:
-        triage.publish(
-            app_engine(), request_id, faq_id=request.form.get("faq_id", "")[:80],
-            actor=g.reviewer, comment=request.form.get("comment", ""),
-        )
-        return "公開済みにしました。"
-
-    @bp.route("/requests/<int:request_id>/draft", methods=["POST"])
-    @_action
-    def draft(request_id: int) -> str:
-        category = (request.form.get("category") or "").strip()[:64] or None
-        made = drafts.write_draft(
-            app_engine(), request_id, content_dir=Path(current_app.config["CONTENT_DIR"]),
-            actor=g.reviewer, category=category, products=[pid for pid, _name in _products()],
-        )
-        return f"FAQの下書きを作りました: faq/{made.category}/{made.faq_id}.yml"
-
-    return bp
 
 
-def register(app: Flask) -> None:
-    app.register_blueprint(create_blueprint())
+@bp.route("/requests/<int:request_id>")
+@login_required
+def detail(request_id: int) -> Any:
+    try:
+        item = triage.get_request(app_engine(), request_id)
+    except triage.RequestNotFound:
+        abort(404)
+    history = triage.get_history(app_engine(), request_id)
+    allowed = sorted(triage.TRANSITIONS[item["status"]], key=triage.STATUSES.index)
+    can_draft = item["form"] == "docs" and item["status"] == "accepted"
+    products = _products()
+    return render_template(
+        "review/detail.html",
+        item=item,
+        history=history,
+        allowed=[s for s in allowed if s not in ("duplicate", "published")],
+        can_duplicate="duplicate" in allowed,
+        can_publish="published" in allowed,
+        can_draft=can_draft,
+        categories=_faq_categories() if can_draft else [],  # read only for the draft form
+        product=display.product_name(item.get("product"), products),
+        fields=display.field_rows(item["form"], item.get("fields"), products),
+    )
+
+
+@bp.route("/requests/<int:request_id>/claim", methods=["POST"])
+@_action
+def claim(request_id: int) -> str:
+    triage.claim(app_engine(), request_id, actor=g.reviewer)
+    return "担当になりました。"
+
+
+@bp.route("/requests/<int:request_id>/release", methods=["POST"])
+@_action
+def release(request_id: int) -> str:
+    triage.release(app_engine(), request_id, actor=g.reviewer)
+    return "担当を外れました。"
+
+
+@bp.route("/requests/<int:request_id>/status", methods=["POST"])
+@_action
+def set_status(request_id: int) -> str:
+    new = request.form.get("status", "")
+    triage.set_status(
+        app_engine(), request_id, new, actor=g.reviewer,
+        comment=request.form.get("comment", ""),
+    )
+    return f"ステータスを「{STATUS_LABELS.get(new, new)}」にしました。"
+
+
+@bp.route("/requests/<int:request_id>/duplicate", methods=["POST"])
+@_action
+def duplicate(request_id: int) -> str:
+    triage.mark_duplicate(
+        app_engine(), request_id, of=request.form.get("of", "")[:40], actor=g.reviewer,
+        comment=request.form.get("comment", ""),
+    )
+    return "重複にしました。"
+
+
+@bp.route("/requests/<int:request_id>/publish", methods=["POST"])
+@_action
+def publish(request_id: int) -> str:
+    triage.publish(
+        app_engine(), request_id, faq_id=request.form.get("faq_id", "")[:80],
+        actor=g.reviewer, comment=request.form.get("comment", ""),
+    )
+    return "公開済みにしました。"
+
+
+@bp.route("/requests/<int:request_id>/draft", methods=["POST"])
+@_action
+def draft(request_id: int) -> str:
+    category = (request.form.get("category") or "").strip()[:64] or None
+    made = drafts.write_draft(
+        app_engine(), request_id, content_dir=Path(current_app.config["CONTENT_DIR"]),
+        actor=g.reviewer, category=category, products=[pid for pid, _name in _products()],
+    )
+    return f"FAQの下書きを作りました: faq/{made.category}/{made.faq_id}.yml"

@@ -89,7 +89,8 @@ def _slugify() -> Callable[[str, str], str]:
     """The slug function mkdocs.yml gives to `toc` (pymdownx, lower case)."""
     from pymdownx.slugs import slugify
 
-    return slugify(case="lower")
+    slug: Callable[[str, str], str] = slugify(case="lower")
+    return slug
 
 
 def mask_code(markdown: str) -> str:
@@ -120,9 +121,9 @@ def headings(markdown: str, taken: Iterable[str]) -> list[Heading]:
         title = _CLOSING_HASHES.sub("", match.group(2))
         line = text.count("\n", 0, match.start())
         attrs = _ATTR_LIST.search(title)
-        explicit = re.search(r"(?:^|\s)#([^\s}]+)", attrs.group(1)) if attrs else None
-        if explicit:
-            found.append((explicit.group(1), True, line))
+        given = re.search(r"(?:^|\s)#([^\s}]+)", attrs.group(1)) if attrs else None
+        if given:
+            found.append((given.group(1), True, line))
         else:
             plain = _MARKS.sub("", INLINE_LINK.sub(r"\1", title))
             found.append((plain, False, line))

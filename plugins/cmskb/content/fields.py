@@ -218,7 +218,8 @@ class FieldReader:
                 "内容を書くか、任意の項目ならキーごと削除してください。",
             )
             return None
-        return node.value
+        text: str = node.value
+        return text
 
     def texts(
         self, node: yaml.Node | None, field: str, *, min_items: int = 0

@@ -37,7 +37,7 @@ from .anchors import (
     plan_anchor,
     question_path,
 )
-from .model import Category, Content, NewsItem, PlanKind, Question, newest_first
+from .model import Category, Content, NewsItem, PlanKind, Question
 from .money import per_ticket, percent, yen
 
 
@@ -231,7 +231,7 @@ def render_pages(content: Content, *, finder_markup: str = "") -> dict[str, str]
     categories = {c.id: c for c in content.categories}
     by_category = _group_questions(content)
     published = {q.id: q for q in content.published_questions}
-    news = newest_first(content.news)
+    news = list(content.news)  # newest first (Content.news)
     pages[HOME_URI] = _render_home(content, news, by_category)
     pages[FAQ_INDEX_URI] = _render_faq_index(content, by_category)
     for category in content.categories:

@@ -1,1 +1,1 @@
-"""Plan finder: the cheapest support purchases for a customer's need (issue 6)."""
+"""Plan finder: the cheapest support purchases for a customer's need."""

@@ -55,7 +55,8 @@ def build_rss(
         if item.category:
             _text(entry, "category", item.category)
     ET.indent(rss)
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:

@@ -19,6 +19,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.utils.templates import TemplateContext
 
 from cmskb.content.anchors import news_path, question_path
 from cmskb.content.loader import load_content
@@ -107,8 +108,8 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
 
     @event_priority(0)
     def on_page_context(
-        self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any
-    ) -> dict[str, Any] | None:
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> TemplateContext | None:
         if not self.config.enabled or self.content is None:
             return context
         src_uri = page.file.src_uri
@@ -171,7 +172,9 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         """
         if not config.nav:
             return
-        entries = [{escape(c.title): category_uri(c.id)} for c in content.categories]
+        entries: list[dict[str, str]] = [
+            {escape(c.title): category_uri(c.id)} for c in content.categories
+        ]
         if not _insert_after(config.nav, self.config.faq_nav_anchor, entries):
             log.warning(
                 f"nav has no entry '{self.config.faq_nav_anchor}' to list FAQ categories under"

@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 import yaml
 from sqlalchemy import Engine, select
 
-from forms_app.db import is_sqlite, write_tx
-from forms_app.schema import request_history, requests
+from forms_app.review.triage import InvalidInput, TriageError, check_actor, get_request, record
+from forms_app.storage.db import is_sqlite, write_tx
+from forms_app.storage.schema import request_history, requests
 from forms_app.timeutil import local_today, utcnow
-from forms_app.triage import InvalidInput, TriageError, check_actor, get_request, record
 
 # Lower-case letters and digits that cannot be misread for each other (no l/1, o/0, i).
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"

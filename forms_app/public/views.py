@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,19 +25,21 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import Connection
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from . import attempts, inputs, queue, support_ids
-from .forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
-from .labels import STATUS_LABELS
-from .receipts import parse_receipt
-from .timeutil import local_today, local_zone
+from forms_app import ratelimit
+from forms_app.labels import STATUS_LABELS
+from forms_app.public import queue, support_ids
+from forms_app.public.forms import DocsRequestForm, FeedbackForm, RequestForm, StatusForm
+from forms_app.public.receipts import parse_receipt
+from forms_app.ratelimit.attempts import AttemptsUnavailable, Refusal, client_key
+from forms_app.storage.db import app_engine
+from forms_app.storage.errors import QueueUnavailable
+from forms_app.timeutil import local_today, local_zone
 
 log = logging.getLogger(__name__)
-bp = Blueprint("public", __name__)
+bp = Blueprint("public", __name__, template_folder="templates")
 
 WRONG_ID = (
     "このサポートIDではご利用いただけません。入力したIDをご確認ください"
@@ -95,8 +96,10 @@ class FormPage:
 
 
 PAGES = {
-    "feedback": FormPage("feedback", "public.feedback", "feedback.html", FeedbackForm),
-    "docs": FormPage("docs", "public.docs_request", "docs_request.html", DocsRequestForm),
+    "feedback": FormPage("feedback", "public.feedback", "public/feedback.html", FeedbackForm),
+    "docs": FormPage(
+        "docs", "public.docs_request", "public/docs_request.html", DocsRequestForm
+    ),
 }
 PAGE_BY_ENDPOINT = {page.endpoint: page for page in PAGES.values()}
 
@@ -127,36 +130,28 @@ def _id_keys(form: RequestForm) -> tuple[str, str, str] | None:
     pepper = current_app.config["SUPPORT_ID_PEPPER"]
     normalized = support_ids.normalize(field.data)
     digest = support_ids.id_hash(pepper, normalized)
-    return normalized, digest, attempts.client_key(pepper, request.remote_addr)
+    return normalized, digest, client_key(pepper, request.remote_addr)
 
 
 def _check_support_id(
-    form: RequestForm, keys: tuple[str, str, str], conn: Connection
-) -> tuple[support_ids.SupportId | None, int]:
-    """Look the typed ID up in the submit's transaction; put the error beside the field.
-
-    Returns (valid ID, status). A wrong ID is counted first and compared after, so parallel
-    guesses get at most the limit of "wrong ID" answers; the others are told to wait.
-    """
-    counter = attempts.attempts()
+    keys: tuple[str, str, str], conn: Connection
+) -> support_ids.SupportId | queue.Refused:
+    """The valid ID typed, or why not, in the submit's transaction (`FailedAttempts.check`:
+    a client or ID with no attempt left is refused, a wrong ID is counted)."""
     normalized, digest, client = keys
     today = local_today(local_zone(current_app.config))
-    found, blocked = None, False
-    if support_ids.is_valid_shape(normalized):
-        if counter.in_queue:  # the counts come with the ID's row
-            found, blocked = support_ids.find_valid_counted(conn, digest, today, counter, client)
-        else:  # Redis counts were read before the transaction
-            found = support_ids.find_valid(conn, digest, today)
-    if not blocked and found is None:
-        in_queue = conn if counter.in_queue else None
-        blocked = not counter.fail(client=client, id_key=digest, conn=in_queue)
-        if not blocked:
-            form.support_id.errors = [WRONG_ID]
-            return None, 400
-    if blocked:
-        form.support_id.errors = [BLOCKED]
-        return None, 429
-    return found, 200
+
+    def lookup() -> support_ids.SupportId | None:
+        if not support_ids.is_valid_shape(normalized):
+            return None
+        return support_ids.find_valid(conn, digest, today)
+
+    found = ratelimit.failed_attempts().check(conn, client=client, id_key=digest, lookup=lookup)
+    if found is Refusal.WRONG:
+        return queue.Refused(400, WRONG_ID)
+    if found is Refusal.BLOCKED:
+        return queue.Refused(429, BLOCKED)
+    return found
 
 
 def _title_from(text: str, limit: int = 60) -> str:
@@ -214,34 +209,34 @@ def _handle(page: FormPage) -> tuple[str, int] | Response:
     keys = _id_keys(form)
     if keys is None:
         return _render_form(page, form, status=400)
-    counter = attempts.attempts()
-    status = 400
 
-    def prepare(conn: Connection) -> queue.Submission | None:
+    def prepare(conn: Connection) -> queue.Submission | queue.Refused:
         # The ID is checked even when other fields are wrong, so its error shows too.
-        nonlocal status
-        found, status = _check_support_id(form, keys, conn)
-        return _submission(page, form, found) if fields_ok and found is not None else None
+        found = _check_support_id(keys, conn)
+        if isinstance(found, queue.Refused):
+            return found
+        return _submission(page, form, found) if fields_ok else queue.Refused(400, "")
 
     try:
-        if not counter.in_queue and counter.blocked(client=keys[2], id_key=keys[1]):
-            form.support_id.errors = [BLOCKED]
-            return _render_form(page, form, status=429)
         # One write transaction: failed-attempt check, ID lookup, insert (or failure count).
-        receipt = queue.submit_checked(queue.app_engine(), prepare)
-    except (queue.QueueUnavailable, attempts.AttemptsUnavailable) as exc:
+        result = queue.submit_checked(
+            app_engine(), prepare, current_app.config["NOTIFY_SETTINGS"]
+        )
+    except (QueueUnavailable, AttemptsUnavailable) as exc:
         log.warning("submit refused, %s: %s", type(exc).__name__, exc)
         return _render_form(page, form, status=503, message=UNAVAILABLE)
-    if receipt is None:
-        return _render_form(page, form, status=max(status, 400))
-    session["receipt"] = receipt
+    if isinstance(result, queue.Refused):
+        if result.id_error:
+            form.support_id.errors = [result.id_error]
+        return _render_form(page, form, status=result.status)
+    session["receipt"] = result
     # A bare 303: browsers follow it without showing a body, so none is built or sent.
     return Response(status=303, headers={"Location": url_for("public.thanks")})
 
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html")
+    return render_template("public/index.html")
 
 
 @bp.route("/feedback/", methods=["GET", "POST"])
@@ -259,7 +254,7 @@ def thanks() -> str | Response:
     receipt = session.get("receipt")
     if not receipt:
         return redirect(url_for("public.index"))
-    return render_template("thanks.html", receipt=receipt)
+    return render_template("public/thanks.html", receipt=receipt)
 
 
 @bp.get("/status/")
@@ -274,8 +269,8 @@ def status() -> tuple[str, int]:
             code = 400
         else:
             try:
-                result = queue.public_status(queue.app_engine(), receipt)
-            except queue.QueueUnavailable:
+                result = queue.public_status(app_engine(), receipt)
+            except QueueUnavailable:
                 abort(503)
             if result is None:
                 form.receipt.errors = [NOT_FOUND_RECEIPT]
@@ -286,7 +281,8 @@ def status() -> tuple[str, int]:
     if result is not None and result.status in STATUS_LABELS:
         label = (STATUS_LABELS[result.status], STATUS_DESCRIPTIONS.get(result.status, ""))
     zone = local_zone(current_app.config)
-    return render_template("status.html", form=form, result=result, label=label, zone=zone), code
+    page = render_template("public/status.html", form=form, result=result, label=label, zone=zone)
+    return page, code
 
 
 @bp.get("/healthz")
@@ -310,144 +306,35 @@ def _bench_noop_bare() -> tuple[str, int]:
 # ---------------------------------------------------------------- errors
 
 
-def _form_page_for_request() -> FormPage | None:
+def rerender_posted_form(status: int, message: str) -> tuple[str, int] | None:
+    """The posted request form again with `message` (nothing stored), or None when the
+    request is not a POST of one of the two forms (app-wide error handlers, forms_app.errors).
+    """
     if request.method != "POST":
         return None
-    return PAGE_BY_ENDPOINT.get(request.endpoint or "")
-
-
-def _rerender_or_page(
-    status: int, form_message: str, page_message: str, title: str
-) -> tuple[str, int]:
-    """The posted request form again with `form_message`, or a plain page elsewhere."""
-    page = _form_page_for_request()
-    if page is not None:
-        # Rebuild the form from what was posted, without validating (nothing is stored).
-        form = _make_form(page, formdata=request.form)
-        return _render_form(page, form, status=status, message=form_message)
-    return render_template("error.html", title=title, message=page_message), status
-
-
-BAD_QUERY_TITLE = "アドレスを確認してください"
-BAD_QUERY = "ページのアドレス(URL)の値を読み取れませんでした。"
-
-
-# A run of percent-escaped bytes >= 0x80: every multi-byte UTF-8 character lies inside one.
-_HIGH_ESCAPES = re.compile(rb"(?:%[89a-fA-F][0-9a-fA-F])+")
-
-
-def _is_utf8(raw: bytes) -> bool:
-    """True when percent-encoded `raw` (a query string, a form body) decodes as UTF-8.
-
-    Werkzeug keeps an invalid byte as the text ``%FF``, so the rule on decoded text never
-    sees it: the raw bytes are checked here (ASCII between the runs is always valid).
-    """
-    try:
-        raw.decode("utf-8")
-        for run in _HIGH_ESCAPES.findall(raw):
-            bytes.fromhex(run.replace(b"%", b"").decode("ascii")).decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _check_request() -> tuple[str, int] | None:
-    """Runs before everything else (CSRF included): the body's size and the one input rule.
-
-    A body sent without Content-Length (chunked) is read here, up to MAX_CONTENT_LENGTH: one
-    byte more is a 413, as with a Content-Length over the limit (Werkzeug would otherwise
-    parse the first MAX_CONTENT_LENGTH bytes as if they were everything). Then invalid UTF-8
-    in the query string or a form body, and `inputs.problem` on every query parameter (name
-    and value) of every route: a Japanese 400, the posted form shown again.
-    """
-    if request.content_length is None and request.method in ("POST", "PUT", "PATCH"):
-        request.get_data(cache=True)
-        request.stream.read(1)  # raises RequestEntityTooLarge when the limit was reached
-    damaged = not _is_utf8(request.query_string)
-    if not damaged and request.mimetype == "application/x-www-form-urlencoded":
-        damaged = not _is_utf8(request.get_data(cache=True))
-    if damaged:
-        text = f"送信内容を読み取れませんでした。{inputs.DAMAGED_MESSAGE}"
-        return _rerender_or_page(400, text, text, BAD_QUERY_TITLE)
-    for name, value in request.args.items(multi=True):
-        message = inputs.problem(name, limit=100) or inputs.problem(
-            value, limit=inputs.MAX_QUERY_CHARS
-        )
-        if message is not None:
-            text = f"{BAD_QUERY}{message}"
-            return _rerender_or_page(400, text, text, BAD_QUERY_TITLE)
-    return None
-
-
-def _csrf_error(error: CSRFError) -> tuple[str, int]:
-    log.info("CSRF rejected on %s: %s", request.path, error.description)
-    return _rerender_or_page(400, CSRF_FAILED, CSRF_FAILED_PAGE, "送信を確認できませんでした")
-
-
-def _rate_limited(error: HTTPException) -> tuple[str, int]:
-    return _rerender_or_page(429, RATE_LIMITED, RATE_LIMITED_PAGE, "しばらくお待ちください")
-
-
-def _too_large(error: HTTPException) -> tuple[str, int]:
-    limit = current_app.config["MAX_CONTENT_LENGTH"] // 1024
-    message = (
-        f"送信内容が大きすぎるため受け付けられませんでした(上限 {limit} KiB)。"
-        "ブラウザの「戻る」で入力画面に戻り、長い欄を短くしてから送信してください。"
-    )
-    return render_template("error.html", title="送信内容が大きすぎます", message=message), 413
-
-
-# status: (title, message) of the plain Japanese error pages.
-ERROR_PAGES = {
-    400: (
-        "リクエストを処理できませんでした",
-        "送信内容を読み取れませんでした。ページを開き直してお試しください。",
-    ),
-    404: ("ページが見つかりません", "お探しのページは見つかりませんでした。"),
-    405: ("この操作はできません", "このページではその操作を受け付けていません。"),
-    500: ("エラーが発生しました", "申し訳ありません。時間をおいてもう一度お試しください。"),
-    503: ("ただいま混み合っています", "少し待ってから、もう一度お試しください。"),
-}
-
-
-def _error_page(error: Exception) -> tuple[str, int]:
-    code = error.code if isinstance(error, HTTPException) and error.code else 500
-    title, message = ERROR_PAGES.get(code, ERROR_PAGES[500])
-    return render_template("error.html", title=title, message=message), code
+    page = PAGE_BY_ENDPOINT.get(request.endpoint or "")
+    if page is None:
+        return None
+    # Rebuild the form from what was posted, without validating.
+    form = _make_form(page, formdata=request.form)
+    return _render_form(page, form, status=status, message=message)
 
 
 def init_app(app: Flask) -> None:
-    """Register the public blueprint, its rate limits and the Japanese error pages."""
+    """Register the public blueprint with its rate limits (and the bench's no-op routes)."""
     app.register_blueprint(bp)
-    limiter = attempts.limiter(app)
+    limiter = ratelimit.limiter(app)
     # One budget for both forms' POSTs (the blueprint's only POST routes). As a blueprint
-    # limit it is checked once, by Flask-Limiter's before-request hook; decorating the two
-    # views would run that hook (which finds nothing) and then a second check in the view.
+    # limit it is checked once, by Flask-Limiter's before-request hook.
     limiter.shared_limit(
         lambda: current_app.config["SUBMIT_RATE_LIMIT"], scope="submit", methods=["POST"]
     )(bp)
-    app.view_functions["public.status"] = limiter.limit(
-        lambda: current_app.config["STATUS_RATE_LIMIT"]
-    )(app.view_functions["public.status"])
-    if app.config.get("BENCH"):
+    limited: Any = limiter.limit(lambda: current_app.config["STATUS_RATE_LIMIT"])(status)
+    app.view_functions["public.status"] = limited
+    if app.config["BENCH"]:
         app.add_url_rule("/_bench/noop", "bench_noop", _bench_noop, methods=["POST"])
         app.add_url_rule("/_bench/noop-bare", "bench_noop_bare", _bench_noop_bare, methods=["POST"])
         app.extensions["csrf"].exempt(_bench_noop_bare)
-    # First of all before-request hooks: CSRFProtect and Flask-Limiter read the form too.
-    app.before_request_funcs.setdefault(None, []).insert(0, _check_request)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(429, _rate_limited)
-    app.register_error_handler(413, _too_large)
-    for code in ERROR_PAGES:
-        app.register_error_handler(code, _error_page)
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
-
-    @app.context_processor
-    def _site() -> dict[str, Any]:
-        site = app.config["SITE"]
-        return {"site_name": site.name}
-
     app.jinja_env.globals["field_attrs"] = field_attrs
 
 

@@ -75,7 +75,8 @@ class StaticSite:
         # The file is read whole (site files are small): Werkzeug's development server can
         # skip closing an open file when a client drops the connection.
         packed = path.with_name(path.name + ".gz")
-        gzipped = "gzip" in request.accept_encodings and status == 200 and packed.is_file()
+        accepted = request.accept_encodings["gzip"] > 0
+        gzipped = accepted and status == 200 and packed.is_file()
         source = packed if gzipped else path
         stat = source.stat()
         response = send_file(

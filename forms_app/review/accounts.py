@@ -17,8 +17,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forms_app.db import read_tx, write_tx
-from forms_app.schema import reviewers
+from forms_app.storage.db import read_tx, write_tx
+from forms_app.storage.schema import reviewers
 from forms_app.timeutil import as_utc, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")

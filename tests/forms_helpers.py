@@ -11,11 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, Table, func, select
 
-from . import create_app
-from .config import DEFAULTS
-from .queue import app_engine
-from .schema import requests, support_ids
-from .support_ids import id_hash, normalize
+from forms_app import create_app
+from forms_app.config import DEFAULTS
+from forms_app.public.support_ids import id_hash, normalize
+from forms_app.storage.db import app_engine
+from forms_app.storage.schema import requests, support_ids
 
 PEPPER = "test-pepper-8d41c7e29b3f5a06e1d7c4b2"
 # Strong enough for the production settings some tests start (config.secret_weakness).

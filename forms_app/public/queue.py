@@ -1,38 +1,31 @@
 """The request queue: durable submission and the public status lookup.
 
-`submit` inserts the request, its first history row and the reviewers' notifications in
-ONE write transaction and returns the receipt only after the commit, so a receipt is never
-shown for a row that is not stored. `submit_checked` runs the checks that decide whether to
-store (support ID, failed attempts) in that same transaction, so a submit takes the SQLite
-write lock once and sees one snapshot. Database outages surface as `QueueUnavailable`.
+`submit_checked` runs the checks that decide whether to store (support ID, failed attempts)
+and then inserts the request, its first history row and the reviewers' notifications, all in
+ONE write transaction, and returns the receipt only after the commit: a receipt is never
+shown for a row that is not stored, and a submit takes the SQLite write lock once and sees
+one snapshot. Database outages surface as `QueueUnavailable` (forms_app.storage.errors).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy import exc as sa_exc
 
-from . import notify
-from .db import DEFAULT_WRITE_TIMEOUT, get_engine, read_tx, write_tx
-from .receipts import new_receipt
-from .schema import request_history, requests
-from .timeutil import as_utc, utcnow
+from forms_app.config import NotifySettings
+from forms_app.public.receipts import new_receipt
+from forms_app.review import notify
+from forms_app.storage.db import read_tx, write_tx
+from forms_app.storage.errors import unavailable_as_error
+from forms_app.storage.schema import request_history, requests
+from forms_app.timeutil import as_utc, utcnow
 
-# Errors that mean "the database is busy, restarting or unreachable": ask to retry.
-UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-)
 _RECEIPT_TRIES = 3
-
 
 # Built once: SQLAlchemy then reuses the compiled form (a submit runs these many times).
 _INSERT_REQUEST = requests.insert().returning(requests.c.id)
@@ -43,36 +36,6 @@ _SELECT_BY_IDEMPOTENCY = select(requests.c.receipt).where(
 _SELECT_STATUS = select(requests.c.status, requests.c.created_at, requests.c.updated_at).where(
     requests.c.receipt == bindparam("receipt")
 )
-
-
-class QueueUnavailable(RuntimeError):
-    """The queue database cannot take the request now; nothing was stored."""
-
-
-def first_line(error: BaseException) -> str:
-    """The first line of an error's message (its type name when it has none), for logs."""
-    text = str(error)
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-@contextmanager
-def unavailable_as_error() -> Iterator[None]:
-    """Turn connection-level database errors into `QueueUnavailable`."""
-    try:
-        yield
-    except UNAVAILABLE_ERRORS as exc:
-        raise QueueUnavailable(first_line(exc)) from exc
-
-
-def app_engine(app: Flask | None = None) -> Engine:
-    """This process's engine for the app's DATABASE_URL (created lazily, after any fork)."""
-    return config_engine((app or current_app).config)
-
-
-def config_engine(config: Mapping[str, Any]) -> Engine:
-    """The engine for a configuration's DATABASE_URL and WRITE_TIMEOUT."""
-    timeout = float(config.get("WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT))
-    return get_engine(config["DATABASE_URL"], write_timeout=timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,37 +54,49 @@ class Submission:
     idempotency_key: str | None = None
 
 
-def submit(engine: Engine, item: Submission) -> str:
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """What a check found instead of a request to store: the HTTP status and the message
+    for the support-ID field. Rows the check wrote (a failed attempt) are committed."""
+
+    status: int
+    id_error: str
+
+
+def submit(engine: Engine, item: Submission, notify_settings: NotifySettings) -> str:
     """Store `item` durably and return its receipt (raises QueueUnavailable)."""
-    receipt = submit_checked(engine, lambda _conn: item)
-    assert receipt is not None
+    receipt = submit_checked(engine, lambda _conn: item, notify_settings)
+    assert isinstance(receipt, str)
     return receipt
 
 
 def submit_checked(
-    engine: Engine, prepare: Callable[[Connection], Submission | None]
-) -> str | None:
+    engine: Engine,
+    prepare: Callable[[Connection], Submission | Refused],
+    notify_settings: NotifySettings,
+) -> str | Refused:
     """Run `prepare(conn)` and store what it returns, in ONE write transaction.
 
-    `prepare` makes the checks that decide whether to store and returns the item, or None
-    to store nothing (rows it wrote itself, such as a failed attempt, are committed). An item
-    whose idempotency key is already stored is not stored again: its first receipt is
-    returned. Returns the receipt after the commit, or None. Raises QueueUnavailable.
+    `prepare` makes the checks that decide whether to store and returns the item, or
+    `Refused`. An item whose idempotency key is already stored is not stored again: its first
+    receipt is returned. Returns the receipt after the commit, or what `prepare` refused
+    with. Notifications are queued with `notify_settings` (read once, at start, never here
+    inside the transaction). Raises QueueUnavailable.
     """
     for attempt in range(_RECEIPT_TRIES):
         receipt = new_receipt()  # drawn before the write lock is taken
         try:
             with unavailable_as_error(), write_tx(engine) as conn:
                 item = prepare(conn)
-                if item is None:
-                    return None
+                if isinstance(item, Refused):
+                    return item
                 if item.idempotency_key is not None:
                     first = conn.execute(
                         _SELECT_BY_IDEMPOTENCY, {"key": item.idempotency_key}
                     ).scalar()
                     if first is not None:
                         return str(first)
-                return _insert(conn, item, receipt)
+                return _insert(conn, item, receipt, notify_settings)
         except sa_exc.IntegrityError:
             # A receipt collision (60 random bits), or the same form committed meanwhile by a
             # parallel transaction (PostgreSQL): the next try draws again or finds it.
@@ -130,7 +105,9 @@ def submit_checked(
     raise AssertionError("unreachable")
 
 
-def _insert(conn: Connection, item: Submission, receipt: str) -> str:
+def _insert(
+    conn: Connection, item: Submission, receipt: str, notify_settings: NotifySettings
+) -> str:
     now = utcnow()
     request_id = conn.execute(
         _INSERT_REQUEST,
@@ -172,6 +149,7 @@ def _insert(conn: Connection, item: Submission, receipt: str) -> str:
             "product": item.product,
             "created_at": now,
         },
+        notify_settings,
     )
     return receipt
 

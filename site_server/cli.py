@@ -1,8 +1,10 @@
 """`cmskit-serve`: the built site at `/` and the forms sidecar at `/forms/`, on one origin.
 
 This is what `scripts/run` starts for development and demos: one process, SQLite queue
-(development configuration), the schema migrated, a demo support ID created and printed.
-Production uses nginx + gunicorn instead (see deploy/).
+(development configuration), the schema migrated, a demo support ID created and printed,
+with the review queue's address and the command that creates a reviewer. Production uses
+nginx + gunicorn instead (see deploy/). ``--check-port`` only tells whether the port is
+free (scripts/run asks before it rebuilds the site under a server that may be running).
 
 Server choice: Werkzeug's threaded WSGI server (`werkzeug.serving.make_server`). Werkzeug is
 already installed with Flask, so nothing is added to the dependencies; its server runs in
@@ -18,6 +20,8 @@ their ``index.html`` and missing paths the site's own 404 page.
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import signal
 import socket
 import sys
@@ -29,7 +33,8 @@ from typing import TYPE_CHECKING
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
-from forms_app.static_site import StaticSite
+from site_server import forms
+from site_server.static import StaticSite
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -60,6 +65,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-demo-id", action="store_true", help="do not create and print a demo support ID"
     )
+    parser.add_argument(
+        "--check-port", action="store_true",
+        help="only check that the address is free to listen on (exit status 0), then exit",
+    )
     return parser.parse_args(argv)
 
 
@@ -84,12 +93,38 @@ def _listen_problem(host: str, port: int) -> str:
     return ""
 
 
+def _busy(host: str, port: int) -> str:
+    """The message for an address that cannot be listened on ("" when it can)."""
+    problem = _listen_problem(host, port)
+    if not problem:
+        return ""
+    return (
+        f"cmskit-serve: cannot listen on {host}:{port}: {problem}; stop the other server "
+        f"or pick another port (scripts/run --port {port + 1})"
+    )
+
+
+def reviewer_command(database_url: str | None) -> str:
+    """The shell command that creates a reviewer for the queue this server uses."""
+    settings = {"CMSKIT_FORMS_ENV": os.environ.get("CMSKIT_FORMS_ENV", "development")}
+    if database_url:
+        settings["CMSKIT_FORMS_DATABASE_URL"] = database_url
+    tool = Path(sys.argv[0]).resolve().with_name("cmskit-forms")
+    words = [f"{name}={shlex.quote(value)}" for name, value in settings.items()]
+    return " ".join([*words, shlex.quote(str(tool)), "review", "add-reviewer", "NAME"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `cmskit-serve`."""
-    from forms_app import devserver
-
     args = _parse_args(argv)
     site_dir: Path = args.site_dir
+    # Bind first: a busy port must not leave a demo support ID or a migrated queue behind.
+    busy = _busy(args.host, args.port)
+    if busy:
+        print(busy, file=sys.stderr)
+        return 2
+    if args.check_port:
+        return 0
     if not (site_dir / "index.html").is_file():
         print(
             f"cmskit-serve: {site_dir} has no index.html; build the site first "
@@ -97,22 +132,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    # Bind first: a busy port must not leave a demo support ID or a migrated queue behind.
-    problem = _listen_problem(args.host, args.port)
-    if problem:
-        print(
-            f"cmskit-serve: cannot listen on {args.host}:{args.port}: {problem}; "
-            "stop the other server or pick another port (scripts/run --port 8001)",
-            file=sys.stderr,
-        )
-        return 2
-    forms, demo_id = devserver.prepare(args.database_url, demo_id=not args.no_demo_id)
-    app = build_wsgi_app(site_dir, forms)
-    server = make_server(args.host, args.port, app, threaded=True)
+    app, demo_id = forms.prepare(args.database_url, demo_id=not args.no_demo_id)
+    server = make_server(args.host, args.port, build_wsgi_app(site_dir, app), threaded=True)
     base = f"http://{args.host}:{server.server_port}"
     print(f"Serving {site_dir.resolve()} at {base}/ and the request forms at {base}/forms/")
     if demo_id is not None:
         print(f"Demo support ID: {demo_id}")
+    print(f"Review queue: {base}/forms/review/ (sign in as a reviewer; create one with")
+    print(f"  {reviewer_command(args.database_url)}")
+    print("  in another terminal; it asks for the password twice)")
     print("Stop with Ctrl-C.", flush=True)
     _stop_on_sigterm()
     try:
@@ -121,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
-        devserver.shutdown()
+        forms.shutdown()
     print("Stopped.", flush=True)
     return 0
 

@@ -12,8 +12,9 @@ Settings (Flask config keys, or ``CMSKIT_FORMS_<KEY>`` environment variables):
 ``NOTIFY_SMTP_PORT``, ``NOTIFY_SMTP_USER``, ``NOTIFY_SMTP_PASSWORD``, ``NOTIFY_SMTP_STARTTLS``,
 ``NOTIFY_WEBHOOK_URL``, ``NOTIFY_WEBHOOK_SECRET`` (HMAC-SHA256 signature header),
 ``NOTIFY_REVIEW_URL`` (absolute URL of /forms/review/ for links), ``NOTIFY_TIMEOUT``.
-`init_app` checks them when the app starts (from forms_app.review.init_app): a setting that would
-silently turn a channel off or make every try fail stops the start and is named.
+forms_app.config checks them when the app starts (`NotifySettings`, kept as
+``app.config["NOTIFY_SETTINGS"]``): a setting that would silently turn a channel off or make
+every try fail stops the start and is named.
 
 `deliver_due` never stops on one message: whatever sending it raises (a refused connection,
 an SMTP error, a malformed HTTP answer, a bad payload) is recorded on its row, the row is
@@ -27,7 +28,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import smtplib
 import urllib.request
 from collections.abc import Mapping
@@ -35,14 +35,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
-from forms_app.config import ENV_PREFIX, read_environment
-from forms_app.db import read_tx, write_tx
+from forms_app.config import NotifySettings
 from forms_app.labels import FORM_LABELS
-from forms_app.schema import outbox
+from forms_app.storage.db import read_tx, write_tx
+from forms_app.storage.schema import outbox
 from forms_app.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,143 +50,6 @@ BACKOFF_BASE = 30  # seconds before the first retry
 BACKOFF_CAP = 6 * 3600  # never wait longer than this between tries
 LEASE = 300  # seconds a worker owns a row while sending it
 BATCH = 50
-_ADDRESS = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
-
-
-class NotifyConfigError(ValueError):
-    """A notification setting is wrong; the message names the environment variable."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{ENV_PREFIX}_{key} {problem}")
-        self.key = key
-
-
-@dataclass(frozen=True, slots=True)
-class NotifySettings:
-    email_to: tuple[str, ...] = ()
-    email_from: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    webhook_url: str = ""
-    webhook_secret: str = ""
-    review_url: str = ""
-    timeout: float = 10.0
-
-    @property
-    def email_enabled(self) -> bool:
-        return bool(self.smtp_host and self.email_to)
-
-    @property
-    def webhook_enabled(self) -> bool:
-        return bool(self.webhook_url)
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> NotifySettings:
-        """Settings from the app's config; NotifyConfigError names a wrong setting."""
-
-        def text(key: str) -> str:
-            value = config.get(key)
-            return "" if value is None else str(value).strip()
-
-        raw_to = config.get("NOTIFY_EMAIL_TO") or ()
-        if isinstance(raw_to, str):
-            raw_to = raw_to.split(",")
-        recipients = tuple(str(a).strip() for a in raw_to if str(a).strip())
-        for address in recipients:
-            if not _ADDRESS.fullmatch(address):
-                raise NotifyConfigError(
-                    "NOTIFY_EMAIL_TO", f"must be comma-separated e-mail addresses, not {address!r}"
-                )
-        sender = text("NOTIFY_EMAIL_FROM") or "cmskit-forms@localhost"
-        if not _ADDRESS.fullmatch(sender):
-            raise NotifyConfigError(
-                "NOTIFY_EMAIL_FROM", f"must be an e-mail address, not {sender!r}"
-            )
-        smtp_host = text("NOTIFY_SMTP_HOST")
-        if recipients and not smtp_host:
-            raise NotifyConfigError(
-                "NOTIFY_SMTP_HOST", "is not set but NOTIFY_EMAIL_TO is: e-mail would never be sent"
-            )
-        if smtp_host and not recipients:
-            raise NotifyConfigError(
-                "NOTIFY_EMAIL_TO", "is not set but NOTIFY_SMTP_HOST is: nobody would get e-mail"
-            )
-        starttls = text("NOTIFY_SMTP_STARTTLS").lower()
-        if starttls not in _TRUE + _FALSE:
-            raise NotifyConfigError(
-                "NOTIFY_SMTP_STARTTLS", f"must be true or false, not {starttls!r}"
-            )
-        return cls(
-            email_to=recipients,
-            email_from=sender,
-            smtp_host=smtp_host,
-            smtp_port=_number(config, "NOTIFY_SMTP_PORT", 25, int, 1, 65535),
-            smtp_user=text("NOTIFY_SMTP_USER"),
-            smtp_password=text("NOTIFY_SMTP_PASSWORD"),
-            smtp_starttls=starttls in _TRUE,
-            webhook_url=_http_url(text("NOTIFY_WEBHOOK_URL"), "NOTIFY_WEBHOOK_URL"),
-            webhook_secret=text("NOTIFY_WEBHOOK_SECRET"),
-            review_url=_http_url(text("NOTIFY_REVIEW_URL"), "NOTIFY_REVIEW_URL"),
-            timeout=_number(config, "NOTIFY_TIMEOUT", 10.0, float, 0.1, 300),
-        )
-
-
-def _http_url(value: str, key: str) -> str:
-    """`value` if empty or an absolute http(s) URL with a host, else NotifyConfigError."""
-    if not value:
-        return ""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        host = None
-    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
-        raise NotifyConfigError(key, f"must be an absolute http(s) URL with a host, not {value!r}")
-    return value
-
-
-def _number(
-    config: Mapping[str, Any], key: str, default: float, kind: type, low: float, high: float
-) -> Any:
-    raw = config.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except (TypeError, ValueError):
-        value = None
-    if value is None or isinstance(raw, bool) or not low <= value <= high:
-        raise NotifyConfigError(key, f"must be a number from {low:g} to {high:g}, not {raw!r}")
-    return value
-
-
-SETTINGS_KEY = "cmskit_notify_settings"
-
-
-def init_app(app: Any) -> NotifySettings:
-    """Check the app's settings once and keep them on the app (read on every submit).
-
-    Raises NotifyConfigError when a setting is wrong.
-    """
-    settings = NotifySettings.from_config(app.config)
-    app.extensions[SETTINGS_KEY] = settings
-    return settings
-
-
-def current_settings() -> NotifySettings:
-    """Settings of the running Flask app (kept by `init_app`), else from the environment."""
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        kept = current_app.extensions.get(SETTINGS_KEY)
-        return kept if kept is not None else NotifySettings.from_config(current_app.config)
-    return NotifySettings.from_config(read_environment())
 
 
 def _one_line(value: Any, limit: int = 120) -> str:
@@ -253,21 +115,14 @@ def build_messages(
 
 
 def enqueue_new_request(
-    conn: Connection,
-    request: Mapping[str, Any],
-    settings: NotifySettings | None = None,
+    conn: Connection, request: Mapping[str, Any], settings: NotifySettings
 ) -> int:
     """Queue notifications for a new request, inside the submit transaction.
 
-    `request` holds the inserted row's columns (id, receipt, form, title, product, created_at).
-    Does nothing when no notification channel is configured. Returns the number queued.
+    `request` holds the inserted row's columns (id, receipt, form, title, product, created_at);
+    `settings` were read when the app started (``app.config["NOTIFY_SETTINGS"]``). Does
+    nothing when no notification channel is configured. Returns the number queued.
     """
-    if settings is None:
-        try:
-            settings = current_settings()
-        except ValueError as err:  # a bad setting must not lose the submission
-            log.error("notifications not queued: %s", err)
-            return 0
     now = utcnow()
     messages = build_messages(request, settings)
     for channel, payload in messages:
@@ -355,13 +210,12 @@ def _lease_due(engine: Engine, now: dt.datetime, limit: int) -> list[Any]:
 
 def deliver_due(
     engine: Engine,
-    settings: NotifySettings | None = None,
+    settings: NotifySettings,
     *,
     now: dt.datetime | None = None,
     limit: int = BATCH,
 ) -> DeliveryReport:
     """One pass: send every due message; failures are rescheduled with backoff."""
-    settings = settings or current_settings()
     now = now or utcnow()
     sent = failed = 0
     for row in _lease_due(engine, now, limit):

@@ -32,10 +32,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, String, cast, func, or_, select
 
-from forms_app.db import write_tx
-from forms_app.schema import outbox, request_history, requests
+from forms_app.review.triage import CLOSED_STATUSES, check_actor, record
+from forms_app.storage.db import write_tx
+from forms_app.storage.schema import outbox, request_history, requests
 from forms_app.timeutil import utcnow
-from forms_app.triage import CLOSED_STATUSES, check_actor, record
 
 PURGED_TITLE = "(保存期間経過のため削除)"
 PURGED_COMMENT = PURGED_TITLE  # the same marker, so readers see one wording

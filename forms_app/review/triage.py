@@ -22,10 +22,10 @@ from cmskb.content.fields import ID_MAX, ID_RE
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from forms_app import inputs
-from forms_app.db import read_tx, write_tx
 from forms_app.labels import FORM_LABELS, STATUS_LABELS
-from forms_app.receipts import parse_receipt
-from forms_app.schema import request_history, requests
+from forms_app.public.receipts import parse_receipt
+from forms_app.storage.db import read_tx, write_tx
+from forms_app.storage.schema import request_history, requests
 from forms_app.timeutil import DEFAULT_TIMEZONE, as_utc, utcnow
 
 # The queue's status codes, in workflow order (the keys of the Japanese label table).
@@ -132,6 +132,7 @@ def _row_dict(row: Any) -> dict[str, Any]:
 
 def _resolve_id(conn: Connection, ref: int | str) -> int | None:
     """A request id from an id or a receipt number (case and spaces ignored)."""
+    found: int | None
     if isinstance(ref, int):
         found = conn.execute(select(requests.c.id).where(requests.c.id == ref)).scalar()
         return found
@@ -141,9 +142,12 @@ def _resolve_id(conn: Connection, ref: int | str) -> int | None:
     if text.isdigit() and len(text) < 12:
         found = conn.execute(select(requests.c.id).where(requests.c.id == int(text))).scalar()
         if found is not None:
-            return found
+            return int(found)
     receipt = parse_receipt(text) or text.upper()
-    return conn.execute(select(requests.c.id).where(requests.c.receipt == receipt)).scalar()
+    by_receipt: int | None = conn.execute(
+        select(requests.c.id).where(requests.c.receipt == receipt)
+    ).scalar()
+    return by_receipt
 
 
 def get_request(engine: Engine, ref: int | str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The forms sidecar as `cmskit-serve` runs it: development settings, migrated queue, demo ID.
+"""The forms app as `cmskit-serve` runs it: development settings, migrated queue, demo ID.
 
 Settings come the usual way (`forms_app.config`: defaults, instance file, ``CMSKIT_FORMS_*``
 variables); this only defaults ``ENV`` to development (secrets generated once into the
@@ -12,16 +12,16 @@ import os
 
 from flask import Flask
 
+from forms_app import create_app
+from forms_app.public.support_ids import create_demo_id
+from forms_app.storage.db import app_engine, dispose_all
+from forms_app.storage.migrations import migrate
+
 DEMO_PRODUCT = "cloud"
 
 
 def prepare(database_url: str | None, *, demo_id: bool = True) -> tuple[Flask, str | None]:
     """The Flask app with its queue migrated, and a fresh demo support ID (or None)."""
-    from forms_app import create_app
-    from forms_app.migrations import migrate
-    from forms_app.queue import app_engine
-    from forms_app.support_ids import create_demo_id
-
     os.environ.setdefault("CMSKIT_FORMS_ENV", "development")
     if database_url:
         os.environ["CMSKIT_FORMS_DATABASE_URL"] = database_url
@@ -38,6 +38,4 @@ def prepare(database_url: str | None, *, demo_id: bool = True) -> tuple[Flask, s
 
 def shutdown() -> None:
     """Close the queue's connections (the SQLite WAL is checkpointed on close)."""
-    from forms_app.db import dispose_all
-
     dispose_all()

@@ -7,7 +7,7 @@ through). The window starts with the first increment and lasts `expiry` seconds.
 stores, one behaviour:
 
 - `StorageCounter` over a `limits` storage: Redis (limits' Lua script: ``INCRBY`` and
-  ``EXPIRE`` in one server-side step) or `LocalMemoryStorage` (one lock per storage);
+  ``EXPIRE`` in one server-side step) or `ProcessMemoryStorage` (one lock per storage);
   Flask-Limiter's fixed-window limits (submits, status lookups) count through the same
   ``incr`` of the same storages.
 - `SqlCounter`: the ``rate_counters`` table of the queue database, one
@@ -29,12 +29,12 @@ from typing import Any, Protocol
 
 from limits.errors import StorageError
 from limits.storage import Storage
-from sqlalchemy import Connection, Engine, bindparam, case, delete, select
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .db import read_tx, write_tx
-from .schema import rate_counters
-from .timeutil import utcnow
+from forms_app.storage.db import read_tx, write_tx
+from forms_app.storage.schema import rate_counters
+from forms_app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _upsert(dialect: str) -> Any:
     when = rate_counters.c.expires_at.type
     now = bindparam("now", type_=when)
     new_expiry = bindparam("new_expiry", type_=when)
-    amount = bindparam("amount")
+    amount: BindParameter[int] = bindparam("amount")
     insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(rate_counters)
     expired = rate_counters.c.expires_at <= now
     return (
@@ -115,20 +115,10 @@ def _upsert(dialect: str) -> Any:
 
 
 _UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
-def live_count(key_param: str) -> Any:
-    """A scalar subquery of the live value of the key bound as `key_param` (or NULL); the
-    statement must also bind ``now``. Lets another query read counters in the same trip."""
-    return (
-        select(rate_counters.c.n)
-        .where(
-            rate_counters.c.key == bindparam(key_param),
-            rate_counters.c.expires_at > bindparam("now", type_=rate_counters.c.expires_at.type),
-        )
-        .scalar_subquery()
-    )
-
-
-_GET = select(live_count("key"))
+_GET = select(rate_counters.c.n).where(
+    rate_counters.c.key == bindparam("key"),
+    rate_counters.c.expires_at > bindparam("now", type_=rate_counters.c.expires_at.type),
+)
 
 
 class SqlCounter:

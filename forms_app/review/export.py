@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forms_app.triage import public_view
+from forms_app.review.triage import public_view
 
 COLUMNS: tuple[str, ...] = (
     "id",

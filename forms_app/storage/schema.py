@@ -1,6 +1,6 @@
 """Queue database schema (SQLAlchemy Core): one definition for SQLite and PostgreSQL.
 
-`SCHEMA_VERSION` is stored in `schema_version`; the `migrate` command (forms_app.migrations)
+`SCHEMA_VERSION` is stored in `schema_version`; the `migrate` command (forms_app.storage.migrations)
 creates missing tables and applies numbered upgrades so an existing queue survives an
 upgrade of the app.
 """
@@ -71,7 +71,7 @@ requests = Table(
     Column("duplicate_of", Integer, ForeignKey("requests.id")),
     Column("published_faq_id", String(80)),
     # Version 4: HMAC of the form instance (its CSRF token) and what was typed; a double
-    # submit of the same form finds the first request by it (forms_app.queue).
+    # submit of the same form finds the first request by it (forms_app.public.queue).
     Column("idempotency_key", String(64)),
 )
 Index("ix_requests_idempotency", requests.c.idempotency_key, unique=True)
@@ -79,7 +79,7 @@ Index("ix_requests_status_created", requests.c.status, requests.c.created_at)
 Index("ix_requests_form", requests.c.form)
 
 # Append-only for facts: rows are never deleted and action, statuses, time and actor never
-# change; retention only blanks personal data in `comment` (forms_app.retention).
+# change; retention only blanks personal data in `comment` (forms_app.review.retention).
 request_history = Table(
     "request_history",
     metadata,
@@ -95,7 +95,7 @@ request_history = Table(
 Index("ix_history_request", request_history.c.request_id)
 
 # Version 4: fixed-window counters of every limit kept in the queue database (wrong support
-# IDs, reviewer logins) when Redis is not configured (forms_app.counters.SqlCounter).
+# IDs, reviewer logins) when Redis is not configured (forms_app.ratelimit.counters.SqlCounter).
 rate_counters = Table(
     "rate_counters",
     metadata,

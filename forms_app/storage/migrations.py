@@ -14,8 +14,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, inspect, select, text
 
-from .db import is_sqlite, read_tx, write_tx
-from .schema import SCHEMA_VERSION, failed_attempts, metadata, requests, schema_version
+from forms_app.storage.db import is_sqlite, read_tx, write_tx
+from forms_app.storage.schema import (
+    SCHEMA_VERSION,
+    failed_attempts,
+    metadata,
+    requests,
+    schema_version,
+)
 
 _PG_LOCK_ID = 0x636D736B  # advisory lock serializing concurrent migrations on PostgreSQL
 

@@ -2,7 +2,7 @@
 
 SQLite (the embedded default) runs in WAL mode, and every transaction opened through
 `write_tx` starts with ``BEGIN IMMEDIATE``, so concurrent writers queue on SQLite's write
-lock instead of failing with "database is locked" at commit (ARCHITECTURE.md). Before that,
+lock instead of failing with "database is locked" at commit. Before that,
 `write_tx` passes a write gate: a thread lock, then an ``flock`` on ``<database>-writegate``,
 so the threads of a worker wait in the kernel and wake as soon as the previous one is done,
 and the workers take turns within a millisecond, instead of sleeping in SQLite's busy handler
@@ -30,11 +30,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy import exc as sa_exc
 
@@ -169,6 +170,17 @@ def get_engine(url: str, *, write_timeout: float = DEFAULT_WRITE_TIMEOUT) -> Eng
         _ENGINES[key] = engine
         _WRITE_TIMEOUTS[engine] = float(write_timeout)
     return engine
+
+
+def app_engine(app: Flask | None = None) -> Engine:
+    """This process's engine for the app's DATABASE_URL (created lazily, after any fork)."""
+    return config_engine((app or current_app).config)
+
+
+def config_engine(config: Mapping[str, Any]) -> Engine:
+    """The engine for a configuration's DATABASE_URL and WRITE_TIMEOUT."""
+    timeout = float(config.get("WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT))
+    return get_engine(config["DATABASE_URL"], write_timeout=timeout)
 
 
 def _create_private(path: str) -> None:

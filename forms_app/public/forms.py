@@ -18,8 +18,8 @@ from wtforms import Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 
-from . import inputs
-from .support_ids import MAX_INPUT_CHARS
+from forms_app import inputs
+from forms_app.public.support_ids import MAX_INPUT_CHARS
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -106,36 +106,6 @@ class ChoiceRequired:
             raise StopValidation(self.message)
 
 
-_PROTOTYPES: dict[tuple[Any, ...], Field] = {}
-
-
-def _bind_from_prototype(form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
-    """A bound field copied from one bound once per process (WTForms' `bind_field` hook).
-
-    WTForms binds every field anew for each form: label, flags, validator checks, id and
-    choices are rebuilt on every request although they never change. The first binding of
-    each field is kept, unprocessed, as a prototype; a form gets a shallow copy tied to
-    itself. Everything a request changes (data, raw data, errors, new choices) is assigned
-    on the copy by `process`, `validate` or the view, never mutated in place.
-    """
-    translations = options.get("translations")
-    key = (type(form), unbound_field.creation_counter, options["name"],
-           options.get("prefix"), id(translations))
-    proto = _PROTOTYPES.get(key)
-    if proto is None:
-        proto = unbound_field.bind(form=form, **options)
-        proto._form = None  # keep no request's form alive
-        _PROTOTYPES[key] = proto
-    # Not copy.copy: Field.__new__ without `_form` makes an UnboundField.
-    field = object.__new__(type(proto))
-    field.__dict__.update(proto.__dict__)
-    field._form = form
-    field.meta = form.meta
-    if field.render_kw is not None:
-        field.render_kw = dict(field.render_kw)
-    return field
-
-
 def _text(label: str, limit: int, *extra: Any, multiline: bool = False, **kw: Any) -> Field:
     cls = TextAreaField if multiline else StringField
     filters = [_newlines] if multiline else [_strip]
@@ -153,9 +123,6 @@ class RequestForm(FlaskForm):
 
     class Meta:
         csrf = False
-
-        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
-            return _bind_from_prototype(form, unbound_field, options)
 
     support_id = _text(
         "サポートID",

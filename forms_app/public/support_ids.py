@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from .attempts import FailedAttempts
-from .counters import live_count
-from .db import read_tx, write_tx
-from .schema import support_ids
-from .timeutil import utcnow
+from forms_app.storage.db import read_tx, write_tx
+from forms_app.storage.schema import support_ids
+from forms_app.timeutil import utcnow
 
 HOLDER_KINDS = ("customer", "partner")
 MAX_INPUT_CHARS = 100  # what the form accepts before normalization
@@ -71,15 +69,7 @@ _SELECT_BY_HASH = select(
 ).where(support_ids.c.id_hash == bindparam("id_hash"))
 
 
-# The same row with the client's and the ID's failed-attempt counters (one statement a
-# submit; bind client_counter, id_counter and now).
-_SELECT_BY_HASH_COUNTED = _SELECT_BY_HASH.add_columns(
-    live_count("client_counter").label("failed_by_client"),
-    live_count("id_counter").label("failed_by_id"),
-)
-
-
-def _valid(row: Row[Any] | None, today: dt.date) -> SupportId | None:
+def _valid(row: Any, today: dt.date) -> SupportId | None:
     if row is None or row.revoked_at is not None or row.expires_on < today:
         return None
     return SupportId(row.id_hash, row.holder_kind, row.product, row.expires_on)
@@ -88,25 +78,6 @@ def _valid(row: Row[Any] | None, today: dt.date) -> SupportId | None:
 def find_valid(conn: Connection, id_hash_hex: str, today: dt.date) -> SupportId | None:
     """The ID with this hash if it exists, is not revoked and has not expired."""
     return _valid(conn.execute(_SELECT_BY_HASH, {"id_hash": id_hash_hex}).first(), today)
-
-
-def find_valid_counted(
-    conn: Connection, id_hash_hex: str, today: dt.date, counter: FailedAttempts, client: str
-) -> tuple[SupportId | None, bool]:
-    """(valid ID or None, blocked): `find_valid` and `counter.blocked` in one statement, for
-    counters kept in the queue database. An unknown hash has no row, so no counts either:
-    the caller counts the failure (`counter.fail`), which compares after counting."""
-    client_counter, id_counter = counter.keys(client, id_hash_hex)
-    params = {
-        "id_hash": id_hash_hex, "client_counter": client_counter, "id_counter": id_counter,
-        "now": utcnow(),
-    }
-    row = conn.execute(_SELECT_BY_HASH_COUNTED, params).first()
-    if row is None:
-        return None, False
-    if counter.over_limit(row.failed_by_client or 0, row.failed_by_id or 0):
-        return None, True
-    return _valid(row, today), False
 
 
 @dataclass(slots=True)
