@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from cmskb.content.model import Question, Source
-from cmskb.mkdocs_plugin.plugin import _faq_entry, _insert_after
+from cmskb.site_files import insert_after
+from cmskb.structured_data import faq_entry
 from content_helpers import FIXTURE, copy_fixture, copy_project
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -45,13 +46,13 @@ def test_on_config_stops_on_bad_content(tmp_path: Path, monkeypatch: pytest.Monk
 def test_insert_after_finds_nested_anchor_once() -> None:
     nav = [{"Home": "index.md"}, {"FAQ": ["faq/index.md", {"Known": "faq/category/a/index.md"}]}]
     entries = [{"A": "faq/category/a/index.md"}, {"B": "faq/category/b/index.md"}]
-    assert _insert_after(nav, "faq/index.md", entries)
+    assert insert_after(nav, "faq/index.md", entries)
     assert nav[1]["FAQ"] == [  # type: ignore[index]
         "faq/index.md",
         {"B": "faq/category/b/index.md"},
         {"Known": "faq/category/a/index.md"},
     ]
-    assert not _insert_after([{"Home": "index.md"}], "faq/index.md", entries)
+    assert not insert_after([{"Home": "index.md"}], "faq/index.md", entries)
 
 
 def test_faq_entry_is_a_schema_org_question() -> None:
@@ -59,7 +60,7 @@ def test_faq_entry_is_a_schema_org_question() -> None:
         "q1", "c", "質問ですか?", "答え", ("cloud",), (), (), dt.date(2026, 1, 2), False,
         Source("f.yml", 1),
     )
-    entry = _faq_entry(question, "<p>答え</p>", "https://s.example/faq/q1/")
+    entry = faq_entry(question, "<p>答え</p>", "https://s.example/faq/q1/")
     assert entry == {
         "@type": "Question",
         "name": "質問ですか?",

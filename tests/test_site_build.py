@@ -65,6 +65,12 @@ def price_rows(html: str) -> dict[str, list[str]]:
     return rows
 
 
+def _text(html: str) -> str:
+    """The visible text of an HTML fragment, whitespace removed (permalink signs too)."""
+    html = re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", html, flags=re.S)
+    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
+
+
 def check_site(site: Path, content: Content) -> None:
     """Assertions shared by the fixture build and the shipped-content build."""
     pages = sorted(site.rglob("*.html"))
@@ -110,7 +116,12 @@ def check_site(site: Path, content: Content) -> None:
         (entry,) = data["mainEntity"]  # type: ignore[misc]
         assert entry["@type"] == "Question" and entry["name"] == question.question
         assert entry["acceptedAnswer"]["@type"] == "Answer"
-        assert entry["acceptedAnswer"]["text"].strip() and entry["acceptedAnswer"]["text"] in html
+        # the answer as shown on the page, rendered from the content (not cut from the page),
+        # with absolute links: JSON-LD is read away from the page
+        answer = entry["acceptedAnswer"]["text"]
+        shown = re.search(r"<!-- kb:answer -->(.*?)<!-- /kb:answer -->", html, re.S)
+        assert shown and answer.strip() and _text(answer) == _text(shown.group(1)), question.id
+        assert all(h.startswith("https://") for h in re.findall(r'href="([^"]*)"', answer))
         assert f'id="{question.id}"' in html
         links = nav_links(html)
         assert not [link for link in links if re.search(r"faq/[a-z0-9-]+/$", link)
