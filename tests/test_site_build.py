@@ -16,6 +16,7 @@ import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
 from content_helpers import FIXTURE, ROOT, copy_fixture, copy_project, edit
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from product_fixtures import json_ld, mkdocs_build
 
 pytestmark = pytest.mark.slow

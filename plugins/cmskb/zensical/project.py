@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +29,7 @@ from typing import Any
 
 from cmskb.content.model import Content
 from cmskb.content.render import escape_html, safe_target
+from cmskb.search.extract import EXCLUDE_ATTR, KB_EXCLUDE_ATTR
 from cmskb.site_files import (
     FEED_ITEMS,
     NOT_IN_NAV_PATTERNS,
@@ -141,7 +143,7 @@ def export_project(content: Content, config_file: Path, out_dir: Path) -> Export
     theme = config.get("theme") or {}
     custom = theme.get("custom_dir") if isinstance(theme, dict) else None
     custom_dir = (config_file.parent / str(resolve(custom))).resolve() if custom else None
-    docs = dict(_tree(docs_dir))
+    docs = {path: _mark_excluded(path, data) for path, data in _tree(docs_dir)}
     clashes = sorted(set(docs) & (set(generated.pages) | set(generated.assets)))
     if clashes:
         raise SiteFilesError(
@@ -176,7 +178,20 @@ def _pages(content: Content, generated: SiteFiles, site_url: str | None) -> Iter
         meta: dict[str, Any] = {"search": {"exclude": True}}
         if src_uri in structured:
             meta["json_ld"] = structured.for_page(src_uri)
-        yield src_uri, with_meta(text, meta).encode("utf-8")
+        yield src_uri, _mark_excluded(src_uri, with_meta(text, meta).encode("utf-8"))
+
+
+def _mark_excluded(path: str, data: bytes) -> bytes:
+    """Add our search's own exclusion mark beside ``data-search-exclude`` in a page.
+
+    Zensical reads ``data-search-exclude`` for its own index and removes it from the HTML
+    it writes; ``data-kb-search-exclude`` survives, and `cmskb.search.extract` reads it.
+    """
+    if not path.endswith(".md") or EXCLUDE_ATTR.encode() not in data:
+        return data
+    return re.sub(
+        rb"(?<![\w-])data-search-exclude(?![\w-])", b"\\g<0> " + KB_EXCLUDE_ATTR.encode(), data
+    )
 
 
 def with_meta(page: str, meta: dict[str, Any]) -> str:

@@ -145,6 +145,8 @@
       setTimeout(function () { input.focus(); }, 0);
     }
   });
+  var opener = document.querySelector(".kb-search-open .md-search__button");
+  if (opener) opener.addEventListener("click", function () { open(); });
   input.addEventListener("keyup", search);
   input.addEventListener("focus", start);
   root.querySelector("form").addEventListener("reset", function () {
@@ -155,7 +157,13 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+    if (event.isComposing) return;
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k") {
+      event.preventDefault(); // the shortcut the search button shows
+      if (toggle.checked) close(); else open();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
     var typing = target instanceof HTMLElement &&
       (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
