@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -40,7 +41,8 @@ class NavLinks(HTMLParser):
         if tag == "nav" and (self.depth or "md-nav--primary" in (values.get("class") or "")):
             self.depth += 1
         elif tag == "a" and self.depth and values.get("href"):
-            self.links.append(values["href"] or "")
+            # Zensical writes "./faq/" where MkDocs writes "faq/": the same target
+            self.links.append(re.sub(r"^(\./)+", "", values["href"] or ""))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "nav" and self.depth:
@@ -82,7 +84,7 @@ def check_site(site: Path, content: Content) -> None:
             r'<link rel="alternate" type="application/rss\+xml" [^>]*href="([^"]+)"', head
         )
         assert link, page
-        href = link.group(1)
+        href = unescape(link.group(1))  # Zensical's `e` filter writes / as &#x2f;
         # relative to the page (root-relative on 404.html): it must reach the feed file
         target = site / href.lstrip("/") if href.startswith("/") else page.parent / href
         assert target.resolve() == (site / "feed.xml").resolve(), (page, href)
