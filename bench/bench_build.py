@@ -184,7 +184,7 @@ def bench_preview(size: int, repeat: int) -> dict[str, float]:
         port = _free_port()
         if name == "mkdocs":
             command = [str(bin_dir / "mkdocs"), "serve", "-f", str(project / "mkdocs.yml"),
-                       "-a", f"127.0.0.1:{port}", "--no-livereload"]
+                       "-a", f"127.0.0.1:{port}"]
         else:
             command = [str(bin_dir / "cmskb"), "serve", "--builder", "zensical",
                        "-f", str(project / "mkdocs.yml"), "--content", str(content_dir),

@@ -147,3 +147,19 @@ def test_an_edit_shows_in_the_zensical_preview_with_its_search_index(tmp_path: P
     finally:
         _, output = server.stop()
     assert "Traceback" not in output, output
+
+
+def test_inherit_is_merged_into_the_exported_configuration(tmp_path: Path) -> None:
+    (tmp_path / "base.yml").write_text(
+        "site_name: Base\ntheme:\n  name: material\n  language: ja\nextra:\n  a: 1\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        "INHERIT: base.yml\ntheme:\n  custom_dir: over\nextra:\n  b: 2\n", encoding="utf-8"
+    )
+    config = load_config(tmp_path / "mkdocs.yml")
+    assert config == {
+        "site_name": "Base",
+        "theme": {"name": "material", "language": "ja", "custom_dir": "over"},
+        "extra": {"a": 1, "b": 2},
+    }

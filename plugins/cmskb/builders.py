@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from cmskb.cli_common import echo_problems, load_or_exit
+from cmskb.content.problems import Problem
 
 BUILDERS = click.Choice(["mkdocs", "zensical"])
 DEFAULT_PROJECT_DIR = Path("build/zensical")
@@ -117,8 +118,6 @@ def serve(
     sys.exit(preview.run())
 
 
-def _report(problems: list[object], folder: Path) -> None:
-    from cmskb.content.problems import Problem
-
-    echo_problems([p for p in problems if isinstance(p, Problem)], folder.as_posix())
+def _report(problems: list[Problem], folder: Path) -> None:
+    echo_problems(problems, folder.as_posix())
     click.echo(f"NG: {len(problems)} 件の問題があります。直してからもう一度ビルドしてください。")

@@ -44,9 +44,10 @@ class AnswerRenderer:
         self._base = site_url.rstrip("/") + "/" if site_url else None
 
     def __call__(self, text: str) -> str:
-        html = self._md.reset().convert(text)
-        if self._base is not None and "=\"/" in html:
-            html = _ROOT_LINK.sub(lambda m: m.group(1) + self._base, html)  # type: ignore[operator]
+        html = str(self._md.reset().convert(text))
+        base = self._base
+        if base is not None and '="/' in html:
+            html = _ROOT_LINK.sub(lambda m: m.group(1) + base, html)
         return html
 
 

@@ -54,10 +54,8 @@ def _construct_tagged(loader: _Loader, tag_suffix: str, node: yaml.Node) -> Tagg
     return Tagged(node.tag, value)
 
 
-_Loader.add_multi_constructor("!", _construct_tagged)  # type: ignore[no-untyped-call]
-_Loader.add_multi_constructor(
-    "tag:yaml.org,2002:python/", _construct_tagged  # type: ignore[no-untyped-call]
-)
+_Loader.add_multi_constructor("!", _construct_tagged)
+_Loader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_tagged)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -91,17 +89,16 @@ def load_config(path: Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping")
-    parent = data.pop("INHERIT", None)
+    config: dict[str, Any] = data
+    parent = config.pop("INHERIT", None)
     if parent is not None:
-        data = _merge(load_config((path.parent / str(parent)).resolve()), data)
-    return data
+        config = _merge(load_config((path.parent / str(parent)).resolve()), config)
+    return config
 
 
 def dump_config(data: dict[str, Any], header: str) -> str:
     """YAML text of `data` (tags kept), after a comment `header`."""
-    body = yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100
-    )
+    body = str(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100))
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return comment + body
 

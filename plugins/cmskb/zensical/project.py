@@ -245,12 +245,12 @@ def sync_tree(files: dict[str, bytes], root: Path, *, owned: tuple[str, ...]) ->
     keep = {t.resolve() for t in targets.values()}
     removed = 0
     for folder in owned:
-        for path in sorted((root / folder).rglob("*"), reverse=True):
-            if path.is_file() and path.resolve() not in keep:
-                path.unlink()
+        for found in sorted((root / folder).rglob("*"), reverse=True):
+            if found.is_file() and found.resolve() not in keep:
+                found.unlink()
                 removed += 1
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+            elif found.is_dir() and not any(found.iterdir()):
+                found.rmdir()
     return written, removed
 
 
