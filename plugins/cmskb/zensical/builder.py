@@ -58,6 +58,7 @@ def build(
     The site is built in ``project_dir/site`` (Zensical keeps it inside the project) and,
     when `site_dir` is another folder, moved there, replacing what was there.
     """
+    project_dir = project_dir.resolve()
     stats = export_project(content, config_file, project_dir)
     command = [*zensical_command(), "build", "--strict", "-f", str(project_dir / "mkdocs.yml")]
     result = subprocess.run(

@@ -79,7 +79,7 @@ class Preview:
     ) -> None:
         self.content_dir = content_dir
         self.config_file = config_file
-        self.project_dir = project_dir
+        self.project_dir = project_dir.resolve()
         self.dev_addr = dev_addr
         self.echo = echo
         config = load_config(config_file)
