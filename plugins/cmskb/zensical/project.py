@@ -171,17 +171,31 @@ def export_project(content: Content, config_file: Path, out_dir: Path) -> Export
 def _pages(content: Content, generated: SiteFiles, site_url: str | None) -> Iterator[
     tuple[str, bytes]
 ]:
-    """The generated pages, with the JSON-LD and Zensical's search exclusion in front matter.
+    """The generated pages, with Zensical's search exclusion and the FAQPage JSON-LD.
 
     Zensical's own search index is not used (our dialog reads ours), so the generated
-    pages stay out of it: that keeps its search.json small and its build lighter.
+    pages stay out of it (front matter): its search.json stays small, its build lighter.
+    The JSON-LD goes at the end of the page as a script block, not in the front matter:
+    Zensical hands every navigation entry's page meta to every page it renders, so the
+    category pages' JSON-LD (all their answers) in their meta made a 10,000-question build
+    run for many minutes instead of about one.
     """
     structured = StructuredData(content, site_url)
     for src_uri, text in generated.pages.items():
-        meta: dict[str, Any] = {"search": {"exclude": True}}
-        if src_uri in structured:
-            meta["json_ld"] = structured.for_page(src_uri)
-        yield src_uri, _mark_excluded(src_uri, with_meta(text, meta).encode("utf-8"))
+        page = with_meta(text, {"search": {"exclude": True}})
+        data = structured.for_page(src_uri) if src_uri in structured else None
+        if data is not None:
+            page = page.rstrip("\n") + "\n\n" + json_ld_script(data) + "\n"
+        yield src_uri, _mark_excluded(src_uri, page.encode("utf-8"))
+
+
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
+
+
+def json_ld_script(data: dict[str, Any]) -> str:
+    """A JSON-LD script element, safe inside HTML (as Jinja's `tojson` escapes it)."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True).translate(_SCRIPT_SAFE)
+    return f'<script type="application/ld+json">{text}</script>'
 
 
 def _mark_excluded(path: str, data: bytes) -> bytes:
