@@ -10,11 +10,19 @@ the shipped plans/site/support files, then builds
   then the same site search index made by `cmskb search-index` (which the plugin makes
   at the end of its build), so that both produce the same site.
 
+* **zensical**: the same content exported as a Zensical project and built by Zensical,
+  search index included (`cmskb build --builder zensical`), beside the MkDocs build.
+
+With `--preview`, it also times an editor's one-question change in each preview: `mkdocs
+serve` and `cmskb serve --builder zensical` run on the grown content, one question's YAML
+gets a new sentence, and the clock runs until the question's page, fetched over HTTP,
+shows it (best of `--repeat` edits).
+
 Every build runs in its own subprocess; wall time and peak RSS are measured around it
 (``getrusage(RUSAGE_CHILDREN)`` of a fresh measuring process). Builds alternate and the
 fastest of `--repeat` runs counts, which damps a shared machine's noise.
 
-    .venv/bin/python bench/bench_build.py --sizes 1000 10000 --repeat 2
+    .venv/bin/python bench/bench_build.py --sizes 1000 10000 --repeat 2 --preview
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,6 +142,76 @@ def write_plain_project(target: Path, content_dir: Path) -> Path:
     return target
 
 
+# --- preview ------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode("utf-8", "replace"))
+    except OSError:
+        return ""
+
+
+def _wait_for(url: str, text: str, timeout: float) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if text in _fetch(url):
+            return time.perf_counter() - start
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not show {text!r} within {timeout} s")
+
+
+def bench_preview(size: int, repeat: int) -> dict[str, float]:
+    """Seconds from saving a question's YAML to its page showing the change, per preview."""
+    base = OUT / f"n{size}"
+    content_dir = base / "content"
+    project = base / "plugin"
+    question = content_dir / "faq" / "cat-00" / "q-00000.yml"
+    original = question.read_text(encoding="utf-8")
+    env = {**os.environ, "CMSKB_CONTENT_DIR": str(content_dir), "NO_MKDOCS_2_WARNING": "1"}
+    bin_dir = Path(sys.executable).parent
+    best: dict[str, float] = {}
+    for name in ("mkdocs", "zensical"):
+        port = _free_port()
+        if name == "mkdocs":
+            command = [str(bin_dir / "mkdocs"), "serve", "-f", str(project / "mkdocs.yml"),
+                       "-a", f"127.0.0.1:{port}"]
+        else:
+            command = [str(bin_dir / "cmskb"), "serve", "--builder", "zensical",
+                       "-f", str(project / "mkdocs.yml"), "--content", str(content_dir),
+                       "--project-dir", str(project / "zensical-preview"),
+                       "-a", f"127.0.0.1:{port}"]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/faq/q-00000/"
+        try:
+            _wait_for(url, "q-00000", timeout=1800)
+            times = []
+            for attempt in range(repeat):
+                marker = f"編集確認{name}{attempt}です。"
+                time.sleep(1.5)  # a distinct modification time
+                question.write_text(
+                    original.replace("answer: |\n", f"answer: |\n  {marker}\n\n", 1),
+                    encoding="utf-8",
+                )
+                times.append(_wait_for(url, marker, timeout=1800))
+            best[name] = min(times)
+        finally:
+            question.write_text(original, encoding="utf-8")
+            server.terminate()
+            server.wait(timeout=30)
+    return best
+
+
 # --- measuring -----------------------------------------------------------------------
 
 
@@ -169,6 +248,13 @@ def build_command(project: Path, content_dir: Path | None = None) -> list[str]:
     return ["sh", "-c", f"{shlex.join(build)} && {shlex.join(index)} >/dev/null"]
 
 
+def zensical_command(project: Path, content_dir: Path) -> list[str]:
+    """`cmskb build --builder zensical` of the repository's configuration for `content_dir`."""
+    return [str(Path(sys.executable).with_name("cmskb")), "build", "--builder", "zensical",
+            "-f", str(project / "mkdocs.yml"), "--content", str(content_dir),
+            "--project-dir", str(project / "zensical"), "-d", str(project / "zensical" / "site")]
+
+
 def bench_size(size: int, repeat: int) -> dict[str, dict[str, float]]:
     base = OUT / f"n{size}"
     content_dir = base / "content"
@@ -176,11 +262,14 @@ def bench_size(size: int, repeat: int) -> dict[str, dict[str, float]]:
     plugin = write_plugin_project(base / "plugin")
     plain = write_plain_project(base / "plain", content_dir)
     env = {**os.environ, "CMSKB_CONTENT_DIR": str(content_dir), "NO_MKDOCS_2_WARNING": "1"}
-    runs: dict[str, list[dict[str, float]]] = {"plugin": [], "plain": []}
+    runs: dict[str, list[dict[str, float]]] = {"plugin": [], "plain": [], "zensical": []}
     for _ in range(repeat):
         for name, command in (
             ("plain", build_command(plain, content_dir)),
             ("plugin", build_command(plugin)),
+            # a fresh project each time: Zensical's cache would otherwise skip the work
+            ("zensical", ["sh", "-c", f"rm -rf {shlex.quote(str(plugin / 'zensical'))} && "
+                          + shlex.join(zensical_command(plugin, content_dir))]),
         ):
             runs[name].append(measure(command, env))
             print(f"  n={size} {name}: {runs[name][-1]}", flush=True)
@@ -204,6 +293,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep bench/out/ afterwards")
+    parser.add_argument("--preview", action="store_true",
+                        help="also time a one-question edit in each preview")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("command", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -225,6 +316,21 @@ def main() -> None:
         print(f"{'':>7} wall time ratio <= {TARGET_TIME}: {_verdict(time_ratio <= TARGET_TIME)}; "
               f"CPU time ratio <= {TARGET_TIME}: {_verdict(cpu_ratio <= TARGET_TIME)}; "
               f"peak memory ratio <= {TARGET_MEMORY}: {_verdict(mem_ratio <= TARGET_MEMORY)}")
+    print()
+    print(f"{'N':>7} {'mkdocs s':>9} {'zensical s':>11} {'time x':>7} {'mkdocs cpu':>11} "
+          f"{'zensical cpu':>13} {'mkdocs MiB':>11} {'zensical MiB':>13} {'mem x':>6}")
+    for size, r in results.items():
+        plugin, zensical = r["plugin"], r["zensical"]
+        print(f"{size:>7} {plugin['seconds']:>9.2f} {zensical['seconds']:>11.2f} "
+              f"{zensical['seconds'] / plugin['seconds']:>7.3f} {plugin['cpu_seconds']:>11.2f} "
+              f"{zensical['cpu_seconds']:>13.2f} {plugin['peak_mib']:>11.0f} "
+              f"{zensical['peak_mib']:>13.0f} {zensical['peak_mib'] / plugin['peak_mib']:>6.3f}")
+    if args.preview:
+        print()
+        print(f"{'N':>7} {'mkdocs serve s':>15} {'zensical preview s':>19}  (edit to page shown)")
+        for size in args.sizes:
+            times = bench_preview(size, args.repeat)
+            print(f"{size:>7} {times['mkdocs']:>15.2f} {times['zensical']:>19.2f}", flush=True)
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]

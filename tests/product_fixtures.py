@@ -97,6 +97,29 @@ def build_site(dest: Path) -> Path:
     return dest
 
 
+def zensical_build(
+    project: Path, content_dir: Path = ROOT / "content"
+) -> subprocess.CompletedProcess[str]:
+    """`cmskb build --builder zensical` of `content_dir` in `project` (site: project/site)."""
+    env = {**os.environ}
+    env.pop("SITE_URL", None)
+    command = [
+        str(BIN / "cmskb"), "build", "--builder", "zensical", "--content", str(content_dir),
+        "--project-dir", str(project), "--site-dir", str(project / "site"),
+    ]
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def build_zensical_site(project: Path) -> Path:
+    """The shipped content built by Zensical (`cmskb build --builder zensical`)."""
+    result = zensical_build(project)
+    if result.returncode != 0:
+        pytest.fail(f"cmskb build --builder zensical failed:\n{result.stdout}\n{result.stderr}")
+    return project / "site"
+
+
 def json_ld(html: str) -> list[dict[str, object]]:
     """The JSON-LD blocks of a built page, parsed."""
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
@@ -218,19 +241,58 @@ def start_server(site_dir: Path, work: Path) -> Product:
     return Product(base_url, database_url, match.group(1), server)
 
 
+# --- the built site and the served product, from each builder ---------------------------
+#
+# `built_site` and `product` are the MkDocs build (the default; the forms' tests use them).
+# Tests of the site itself run against both builds: their modules import the fixtures of
+# tests/each_build.py, which take the names `built_site` and `product` there, parametrised
+# over BUILDERS; each build and each server is made once per session.
+
+BUILDERS = ("mkdocs", "zensical")
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped site, built once per session."""
+def mkdocs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped site built by MkDocs, once per session."""
     return build_site(tmp_path_factory.mktemp("built") / "site")
 
 
 @pytest.fixture(scope="session")
-def product(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
-    """The product served as `scripts/run` serves it, on a free port."""
-    work = tmp_path_factory.mktemp("serve")
-    running = start_server(built_site, work)
+def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped site built by Zensical, once per session."""
+    return build_zensical_site(tmp_path_factory.mktemp("zensical") / "project")
+
+
+def _serve(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+    running = start_server(site, tmp_path_factory.mktemp("serve"))
     yield running
     running.server.stop()
+
+
+@pytest.fixture(scope="session")
+def mkdocs_product(
+    mkdocs_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Product]:
+    """The MkDocs build served as `scripts/run` serves it, on a free port."""
+    yield from _serve(mkdocs_site, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def zensical_product(
+    zensical_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Product]:
+    """The Zensical build served the same way."""
+    yield from _serve(zensical_site, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def built_site(mkdocs_site: Path) -> Path:
+    return mkdocs_site
+
+
+@pytest.fixture(scope="session")
+def product(mkdocs_product: Product) -> Product:
+    return mkdocs_product
 
 
 @pytest.fixture(scope="session")

@@ -31,8 +31,11 @@ def load_cases(path: Path = QUERIES) -> list[tuple[str, str, str]]:
 
 def open_search(page: Page) -> None:
     box = page.locator("input.md-search__input")
-    if not box.is_visible():  # narrow screens: the magnifier button opens the search
-        page.locator("label.md-header__button[for='__search']").click()
+    if not box.is_visible():
+        # Material, narrow screens: the magnifier opens the search; the Zensical build: its
+        # header's search button (wide) or the magnifier (narrow)
+        opener = "label.md-header__button[for='__search'], button.md-search__button"
+        page.locator(opener).locator("visible=true").first.click()
     box.click()
 
 

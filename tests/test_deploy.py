@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from forms_helpers import csrf_from, docs_data, feedback_data
 from forms_servers import Session
 from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
@@ -219,7 +220,7 @@ def test_nginx_serves_pages_with_security_headers(stack: Stack) -> None:
 @pytest.mark.service
 @pytest.mark.slow
 def test_nginx_compresses_and_caches_assets(stack: Stack, built_site: Path) -> None:
-    css = next(built_site.glob("assets/stylesheets/main.*.min.css"))
+    css = next(built_site.glob("assets/stylesheets/**/main.*.min.css"))
     url = f"{stack.base_url}/{css.relative_to(built_site).as_posix()}"
     status, headers, body = _fetch(url, {"Accept-Encoding": "gzip"})
     assert status == 200

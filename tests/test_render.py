@@ -43,7 +43,7 @@ from cmskb.content.render import (
     render_plans,
     yen,
 )
-from cmskb.mkdocs_plugin.feed import build_rss, rfc822
+from cmskb.feed import build_rss, rfc822
 from content_helpers import SEED_PRICES
 
 SRC = Source("test.yml", 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cmskb.mkdocs_plugin.plugin import _insert_after
+from cmskb.site_files import insert_after
 from content_helpers import FIXTURE, copy_fixture, copy_project
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -43,10 +43,10 @@ def test_on_config_stops_on_bad_content(tmp_path: Path, monkeypatch: pytest.Monk
 def test_insert_after_finds_nested_anchor_once() -> None:
     nav = [{"Home": "index.md"}, {"FAQ": ["faq/index.md", {"Known": "faq/category/a/index.md"}]}]
     entries = [{"A": "faq/category/a/index.md"}, {"B": "faq/category/b/index.md"}]
-    assert _insert_after(nav, "faq/index.md", entries)
+    assert insert_after(nav, "faq/index.md", entries)
     assert nav[1]["FAQ"] == [  # type: ignore[index]
         "faq/index.md",
         {"B": "faq/category/b/index.md"},
         {"Known": "faq/category/a/index.md"},
     ]
-    assert not _insert_after([{"Home": "index.md"}], "faq/index.md", entries)
+    assert not insert_after([{"Home": "index.md"}], "faq/index.md", entries)

@@ -8,6 +8,7 @@ from functools import cache
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from cmskb.content.loader import load_content
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from playwright.sync_api import Browser
 from product_fixtures import ROOT, Product, close_page, new_page
 from search_browser import run_search

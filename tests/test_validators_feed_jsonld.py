@@ -12,6 +12,7 @@ import feedparser
 import pytest
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from product_fixtures import ROOT, json_ld
 
 pytestmark = [pytest.mark.slow]

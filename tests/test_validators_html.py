@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_service
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from forms_helpers import csrf_from
 from product_fixtures import Product
 

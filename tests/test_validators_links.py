@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from werkzeug.serving import make_server
 
 from forms_app import create_app

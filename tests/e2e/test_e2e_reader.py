@@ -14,6 +14,7 @@ from cmskb.content.loader import load_content
 from cmskb.content.model import Content, Question
 from cmskb.finder.search import Need, find_options
 from content_helpers import SEED_PRICES
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from playwright.sync_api import Browser, Locator, Page, expect
 from product_fixtures import ROOT, Product, close_page, new_page, screenshot
 

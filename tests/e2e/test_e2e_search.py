@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from playwright.sync_api import Browser, Page, Request, expect
 from product_fixtures import Product, close_page, new_page, screenshot
 from search_browser import (

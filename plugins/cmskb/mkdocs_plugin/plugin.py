@@ -1,9 +1,11 @@
 """`cmskb` MkDocs plugin: turns the editors' YAML in content/ into pages of the site.
 
-A thin adapter over `cmskb.content`: load, validate and render (`on_config`, before MkDocs
-cleans the site directory, so that bad content leaves an existing site untouched), add the
-rendered Markdown as generated files (`on_files`), put FAQPage JSON-LD in page meta
-(`on_page_context`) and write the RSS feed and the search index (`on_post_build`).
+A thin adapter over the site generator (`cmskb.site_files`, shared with `cmskb export`):
+load, validate and generate (`on_config`, before MkDocs cleans the site directory, so that
+bad content leaves an existing site untouched; the categories go into the nav and the
+templates' values into ``config.extra.kb``), add the generated pages and files, the feed
+among them (`on_files`), put each page's FAQPage JSON-LD in its meta (`on_page_context`)
+and build the search index over the written site (`on_post_build`).
 """
 
 from __future__ import annotations
@@ -21,29 +23,21 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from cmskb.content.anchors import news_path, question_path
 from cmskb.content.loader import load_content
-from cmskb.content.model import Content, Question
+from cmskb.content.model import Content
 from cmskb.content.problems import ContentError
-from cmskb.content.render import (
-    FEED_PATH,
-    answer_html,
-    category_uri,
-    news_uri,
-    plain_text,
-    question_uri,
+from cmskb.search.site import index_site
+from cmskb.site_files import (
+    SiteFiles,
+    SiteFilesError,
+    StructuredData,
+    generate,
+    insert_after,
 )
-from cmskb.search.site import index_site, worker_url
-from cmskb.site_files import SiteFiles, SiteFilesError, generate
 
 from .config import KnowledgeBaseConfig
-from .feed import build_rss
 
 log = get_plugin_logger(__name__)
-
-FEED_TITLE_SUFFIX = "お知らせ"
-# What the search dialog says when nothing matches (kb.js then offers where to go).
-SEARCH_NONE = "該当するページが見つかりませんでした"
 
 
 class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
@@ -51,12 +45,9 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
 
     def __init__(self) -> None:
         self.content: Content | None = None
-        # src_uri -> the question, or the category's questions, of a page that gets JSON-LD
-        self._questions: dict[str, Question] = {}
-        self._categories: dict[str, list[Question]] = {}
         self._generated: set[str] = set()
         self._site_files: SiteFiles | None = None
-        self._files: Files | None = None
+        self._structured: StructuredData | None = None
 
     # --- events ----------------------------------------------------------------------
 
@@ -67,20 +58,22 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         content_root = self._resolve_content_root(config)
         config.watch.append(str(content_root))
         self.content = self._load_content(content_root)
-        self._site_files = self._render(self.content)
-        self._add_categories_to_nav(config, self.content)
+        if not config.site_url:
+            log.warning("site_url is not set: the news feed needs absolute URLs")
+        self._site_files = self._render(config, self.content)
+        self._structured = StructuredData(self.content, config.site_url, release=True)
+        self._add_categories_to_nav(config, self._site_files)
+        config.extra["kb"] = self._site_files.extra
         if self.config.search:
             _show_search_dialog(config)
         return config
 
     @event_priority(50)  # early: later plugins see the generated pages
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
-        if not self.config.enabled or self.content is None or self._site_files is None:
+        if not self.config.enabled or self._site_files is None:
             return files
         generated, self._site_files = self._site_files, None  # MkDocs holds them from now
-        self._index_pages(self.content)
-        self._generate_files(files, config, generated.pages, generated.assets)
-        self._files = files
+        self._generate_files(files, config, generated)
         return files
 
     @event_priority(-50)  # late: other plugins may still read the file in this event
@@ -93,30 +86,17 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
 
     @event_priority(0)
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
-        if self.config.enabled and self.content is not None:
+        if self.config.enabled:
             # JSON-LD (`tojson`) keeps Japanese readable; <, >, & and ' are still escaped.
             env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
-            env.globals["kb_feed"] = {
-                "path": FEED_PATH,
-                "title": _feed_title(self.content),
-            }
-            env.globals["kb_forms"] = self.content.site.forms
-            if self.config.search:
-                env.globals["kb_search_worker"] = worker_url()
-                env.globals["kb_search_none"] = SEARCH_NONE
         return env
 
     @event_priority(0)
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Any
     ) -> TemplateContext | None:
-        if not self.config.enabled or self.content is None:
-            return context
-        src_uri = page.file.src_uri
-        if src_uri in self._questions:
-            page.meta["json_ld"] = self._question_json_ld(page, self._questions[src_uri])
-        elif src_uri in self._categories:
-            page.meta["json_ld"] = self._category_json_ld(config, self._categories[src_uri])
+        if self._structured is not None and page.file.src_uri in self._structured:
+            page.meta["json_ld"] = self._structured.for_page(page.file.src_uri)
         return context
 
     @event_priority(0)
@@ -129,7 +109,6 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if not self.config.enabled or self.content is None:
             return
-        self._write_feed(config, self.content)
         if self.config.search:
             stats = index_site(Path(config.site_dir), self.content.search)
             log.debug(f"search index: {stats}")
@@ -155,14 +134,18 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
                 "サイトは作られていません(以前のサイトはそのまま残っています)。"
             ) from None
 
-    @staticmethod
-    def _render(content: Content) -> SiteFiles:
+    def _render(self, config: MkDocsConfig, content: Content) -> SiteFiles:
         try:
-            return generate(content)
+            return generate(
+                content,
+                site_url=config.site_url,
+                feed_items=self.config.feed_items,
+                search=self.config.search,
+            )
         except SiteFilesError as exc:
             raise PluginError(f"cmskb: {exc}") from exc
 
-    def _add_categories_to_nav(self, config: MkDocsConfig, content: Content) -> None:
+    def _add_categories_to_nav(self, config: MkDocsConfig, generated: SiteFiles) -> None:
         """List the FAQ categories after the FAQ index entry of an explicit nav.
 
         Only categories go in the nav: questions and news items stay out of it (every
@@ -172,92 +155,28 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
         """
         if not config.nav:
             return
-        entries: list[dict[str, str]] = [
-            {escape(c.title): category_uri(c.id)} for c in content.categories
-        ]
-        if not _insert_after(config.nav, self.config.faq_nav_anchor, entries):
+        entries: list[dict[str, str]] = [{escape(title): uri} for title, uri in generated.nav]
+        if not insert_after(config.nav, self.config.faq_nav_anchor, entries):
             log.warning(
                 f"nav has no entry '{self.config.faq_nav_anchor}' to list FAQ categories under"
             )
 
-    def _generate_files(
-        self,
-        files: Files,
-        config: MkDocsConfig,
-        pages: dict[str, str],
-        assets: dict[str, str],
-    ) -> None:
+    def _generate_files(self, files: Files, config: MkDocsConfig, generated: SiteFiles) -> None:
+        pages, assets = generated.pages, generated.assets
         clashes = sorted(set(files.src_uris) & (set(pages) | set(assets)))
         if clashes:
             raise PluginError(
                 "cmskb: these files in docs/ clash with generated pages: " + ", ".join(clashes)
             )
-        content = self.content
-        assert content is not None
-        hidden = set(self._questions)  # `_index_pages` has run
-        hidden.update(news_uri(n.id) for n in content.news)
         self._generated = set(pages)
         for src_uri, text in pages.items():
-            inclusion = InclusionLevel.NOT_IN_NAV if src_uri in hidden else InclusionLevel.UNDEFINED
+            inclusion = (
+                InclusionLevel.NOT_IN_NAV if src_uri in generated.hidden
+                else InclusionLevel.UNDEFINED
+            )
             files.append(File.generated(config, src_uri, content=text, inclusion=inclusion))
         for path, text in assets.items():
             files.append(File.generated(config, path.lstrip("/"), content=text))
-
-    def _index_pages(self, content: Content) -> None:
-        published = content.published_questions
-        self._questions = {question_uri(q.id): q for q in published}
-        by_category: dict[str, list[Question]] = {c.id: [] for c in content.categories}
-        for question in published:
-            by_category.setdefault(question.category, []).append(question)
-        self._categories = {category_uri(c.id): by_category[c.id] for c in content.categories}
-
-    def _question_json_ld(self, page: Page, question: Question) -> dict[str, Any]:
-        answer = _answer_text(question, page.content)
-        return {
-            "@context": "https://schema.org",
-            "@type": "FAQPage",
-            "url": page.canonical_url,
-            "mainEntity": [_faq_entry(question, answer, page.canonical_url)],
-        }
-
-    def _category_json_ld(self, config: MkDocsConfig, questions: list[Question]) -> dict[str, Any]:
-        entries = [
-            _faq_entry(
-                q,
-                self._rendered_answer(q),
-                self._absolute_url(config, question_path(q.id).lstrip("/")),
-            )
-            for q in questions
-        ]
-        return {"@context": "https://schema.org", "@type": "FAQPage", "mainEntity": entries}
-
-    def _rendered_answer(self, question: Question) -> str:
-        """The answer's HTML from its page (MkDocs renders every page before any template)."""
-        file = self._files.get_file_from_path(question_uri(question.id)) if self._files else None
-        html = file.page.content if file is not None and file.page is not None else None
-        return _answer_text(question, html)
-
-    def _write_feed(self, config: MkDocsConfig, content: Content) -> None:
-        if not config.site_url:
-            log.warning("site_url is not set: the news feed needs absolute URLs")
-        items = content.news[: self.config.feed_items]  # the loader orders them newest first
-        data = build_rss(
-            title=_feed_title(content),
-            description=content.site.description,
-            site_url=self._absolute_url(config, ""),
-            feed_url=self._absolute_url(config, FEED_PATH),
-            items=items,
-            item_url=lambda item: self._absolute_url(config, news_path(item.id).lstrip("/")),
-        )
-        target = Path(config.site_dir) / FEED_PATH
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-    @staticmethod
-    def _absolute_url(config: MkDocsConfig, path: str) -> str:
-        base = config.site_url or "/"
-        return base.rstrip("/") + "/" + path
-
 
 class _SearchDialog:
     """Stands in for Material's search plugin in ``config.plugins``.
@@ -281,16 +200,6 @@ def _show_search_dialog(config: MkDocsConfig) -> None:
     config.plugins[name] = _SearchDialog()  # type: ignore[assignment]
 
 
-def _feed_title(content: Content) -> str:
-    """Title of the news feed (RSS channel and the pages' feed link)."""
-    return f"{content.site.name} {FEED_TITLE_SUFFIX}"
-
-
-def _answer_text(question: Question, html: str | None) -> str:
-    """The answer for JSON-LD: from the page's rendered HTML, else the plain source text."""
-    return answer_html(html or "") or plain_text(question.answer)
-
-
 def src_uri_is_generated(file: File, generated: set[str]) -> bool:
     """Whether `file` is one of the Markdown pages this plugin generated."""
     return file.generated_by is not None and file.src_uri in generated
@@ -304,30 +213,3 @@ def _release_source(file: File) -> None:
     10,000 questions, measured with bench/bench_build.py).
     """
     file.content_string = ""
-
-
-def _faq_entry(question: Question, answer: str, url: str | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "@type": "Question",
-        "name": question.question,
-        "acceptedAnswer": {"@type": "Answer", "text": answer},
-        "dateModified": question.updated.isoformat(),
-    }
-    if url:
-        entry["url"] = url
-    return entry
-
-
-def _insert_after(nav: list[Any], anchor: str, entries: list[dict[str, str]]) -> bool:
-    """Insert `entries` after the nav item whose target is `anchor` (depth-first)."""
-    for index, item in enumerate(nav):
-        target = next(iter(item.values())) if isinstance(item, dict) else item
-        if target == anchor:
-            known = {next(iter(e.values())) for e in nav if isinstance(e, dict)}
-            nav[index + 1 : index + 1] = [e for e in entries if next(iter(e.values())) not in known]
-            return True
-        if isinstance(target, list) and _insert_after(target, anchor, entries):
-            return True
-    return False
-
-

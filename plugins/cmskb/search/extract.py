@@ -6,7 +6,9 @@ is read; it is cut out by plain string search and taken apart with a few regular
 expressions, which at 10,000 pages is several times faster than an HTML parser. Left out:
 
 * elements carrying a ``data-search-exclude`` attribute (the generated pages mark their
-  related-question lists and similar repeated parts with it);
+  related-question lists and similar repeated parts with it), or ``data-kb-search-exclude``
+  (Zensical consumes the first and drops it from its output, so the exported project
+  carries both, see `cmskb.zensical.project`);
 * navigation, forms, scripts, styles, SVG and heading permalinks (the ¶ signs);
 * a whole page that says ``<meta name="robots" content="noindex">`` or whose article
   carries ``data-search-exclude``.
@@ -22,9 +24,13 @@ import re
 from dataclasses import dataclass
 
 EXCLUDE_ATTR = "data-search-exclude"
+KB_EXCLUDE_ATTR = "data-kb-search-exclude"
+_EXCLUDE_MARK = "search-exclude"  # found in both attributes
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_EXCLUDED_OPEN = re.compile(rf"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\b{EXCLUDE_ATTR}\b[^>]*>")
+_EXCLUDED_OPEN = re.compile(
+    rf"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\b(?:{EXCLUDE_ATTR}|{KB_EXCLUDE_ATTR})\b[^>]*>"
+)
 _DROPPED = re.compile(
     r"<(nav|form|script|style|svg|template|noscript|button|select)\b[^>]*>.*?</\1\s*>", re.S | re.I
 )
@@ -111,7 +117,7 @@ def _main_fragment(page: bytes, start_at: int) -> str | None:
         end = page.rfind(b"</" + tag + b">")
         if open_end < 0 or end < open_end:
             continue
-        if EXCLUDE_ATTR.encode() in page[start:open_end]:
+        if _EXCLUDE_MARK.encode() in page[start:open_end]:
             return None
         return page[open_end + 1 : end].decode("utf-8", "replace")
     return None
@@ -120,7 +126,7 @@ def _main_fragment(page: bytes, start_at: int) -> str | None:
 def _strip(fragment: str) -> str:
     """The fragment without comments, excluded and non-text elements, and permalinks."""
     fragment = _COMMENT.sub("", fragment)
-    if EXCLUDE_ATTR in fragment:
+    if _EXCLUDE_MARK in fragment:
         fragment = _without_excluded(fragment)
     fragment = _DROPPED.sub(" ", fragment)
     return _HEADERLINK.sub("", fragment)
