@@ -401,32 +401,39 @@
     var self = this;
     return this.rank(raw).then(function (ranked) {
       var hits = ranked.hits;
-      if (!hits.length) return { groups: ranked.groups, pages: [] };
-      var floor = hits[0].score * MIN_SHARE;
-      var kept = hits.filter(function (h) { return h.score >= floor; }).slice(0, MAX_PAGES * 3);
-      return self.rows(kept.map(function (h) { return h.section; })).then(function (rows) {
-        var pages = [];
-        var byUrl = new Map();
-        kept.forEach(function (hit, i) {
-          var row = rows[i];
-          if (!row) return;
-          var url = row.location.split("#")[0];
-          var page = byUrl.get(url);
-          if (!page) {
-            if (pages.length >= MAX_PAGES) return;
-            page = { url: url, title: row.pageTitle || row.title, score: hit.score, sections: [] };
-            byUrl.set(url, page);
-            pages.push(page);
-          }
-          page.sections.push({
-            location: row.location, title: row.title, text: row.text,
-            score: hit.score, matched: hit.matched
-          });
+      var floor = hits.length ? hits[0].score * MIN_SHARE : 0;
+      var kept = hits.filter(function (h) { return h.score >= floor; });
+      var found = { groups: ranked.groups, pages: [] };
+      var byUrl = new Map();
+      // Result texts are fetched a batch of hits at a time, best first, until the list
+      // is full: a query that matches thousands of sections reads only what is shown.
+      function next(start) {
+        if (start >= kept.length || found.pages.length >= MAX_PAGES) return found;
+        var batch = kept.slice(start, start + MAX_PAGES);
+        return self.rows(batch.map(function (h) { return h.section; })).then(function (rows) {
+          batch.forEach(function (hit, i) { addHit(found.pages, byUrl, hit, rows[i]); });
+          return next(start + batch.length);
         });
-        return { groups: ranked.groups, pages: pages };
-      });
+      }
+      return next(0);
     });
   };
+
+  function addHit(pages, byUrl, hit, row) {
+    if (!row) return;
+    var url = row.location.split("#")[0];
+    var page = byUrl.get(url);
+    if (!page) {
+      if (pages.length >= MAX_PAGES) return;
+      page = { url: url, title: row.pageTitle || row.title, score: hit.score, sections: [] };
+      byUrl.set(url, page);
+      pages.push(page);
+    }
+    page.sections.push({
+      location: row.location, title: row.title, text: row.text,
+      score: hit.score, matched: hit.matched
+    });
+  }
 
   /* --- highlighting --------------------------------------------------------------- */
 
