@@ -253,9 +253,10 @@ def render_pages(content: Content, *, finder_markup: str = "") -> dict[str, str]
             front_matter=front_matter,
             answer_start=_ANSWER_START,
             answer_end=_ANSWER_END,
+            forms=content.site.forms,
         )
     pages[NEWS_INDEX_URI] = _template("news_index.md.j2")(
-        site=content.site, news=news, front_matter=front_matter
+        site=content.site, news=news, feed=FEED_PATH, front_matter=front_matter
     )
     render_item = _template("news_item.md.j2")
     for item in content.news:
@@ -367,8 +368,11 @@ def _render_home(
     content: Content, news: list[NewsItem], by_category: dict[str, list[Question]]
 ) -> str:
     """The home page; `news` is newest first."""
+    published = {q.id: q for q in content.published_questions}
     return _template("home.md.j2")(
         site=content.site,
+        popular=[published[i] for i in content.site.popular if i in published],
+        feed=FEED_PATH,
         news=news[:LATEST_NEWS_ON_HOME],
         categories=_with_counts(content.categories, by_category),
         front_matter=front_matter,
