@@ -35,6 +35,9 @@ PAGES = [
     "/forms/docs-request/",
     "/forms/status/",
 ]
+# Pages whose layout changes on a phone (the price table as cards, the home search box,
+# the question's 解決しない場合 block), checked again at 375 px.
+PHONE_PAGES = ["/", "/plans/", "question"]
 
 
 def _violations(results: dict[str, object]) -> list[str]:
@@ -60,6 +63,24 @@ def test_no_serious_accessibility_violation(
         results = Axe().run(page).response
         assert results["passes"] or results["violations"] is not None
         problems = _violations(results)
+        assert not problems, "\n".join(problems)
+    finally:
+        close_page(page)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_no_serious_accessibility_violation_on_a_phone(
+    browser: Browser, product: Product, path: str, scheme: str
+) -> None:
+    page = new_page(
+        browser, product, width=375, height=812, is_mobile=True, has_touch=True,
+        color_scheme=scheme,
+    )
+    try:
+        page.goto(_a_question() if path == "question" else path)
+        page.wait_for_load_state("networkidle")
+        problems = _violations(Axe().run(page).response)
         assert not problems, "\n".join(problems)
     finally:
         close_page(page)
