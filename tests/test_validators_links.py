@@ -82,6 +82,8 @@ def crawl(
             [
                 str(LINKCHECKER), "-f", str(work / "linkcheckerrc"), "--no-status", "--verbose",
                 "-o", "csv", f"{base}/", f"{base}/canary.html",
+                # linked from no page (for editors only): its own links are checked too
+                f"{base}/editors/",
             ],
             capture_output=True, text=True, timeout=600, check=False, cwd=work,
         )  # fmt: skip
