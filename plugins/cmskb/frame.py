@@ -21,9 +21,13 @@ import hashlib
 import html
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
+
+from cmskb.content.anchors import question_path
+from cmskb.content.model import Content
 
 FRAME_DIR = "site-frame"
 FRAME_SRC = f"{FRAME_DIR}/index.md"
@@ -35,14 +39,37 @@ END_ID = "kb-frame-end"
 # Where the skip link of a page made from the frame leads (its content starts there).
 CONTENT_ID = "kb-content"
 ERRORS_DIR = "errors"
+# The question that explains support IDs: the forms link their support-ID hint and error to it.
+SUPPORT_ID_QUESTION = "support-id"
+# Pages of the site the forms link to, taken from content at build time and carried by the
+# frame (data attributes of its end marker), so the sidecar never guesses a URL:
+# support_id: the support-ID question; example: a real question, the example page address.
+LINK_NAMES = ("support_id", "example")
 
 
 class FrameError(ValueError):
     """The built frame is missing or is not the page this module expects."""
 
 
-def frame_page() -> str:
+def frame_links(content: Content) -> dict[str, str]:
+    """The site pages the forms link to (`LINK_NAMES`), from `content` (None: not there)."""
+    published = content.published_questions
+    links = {}
+    if any(q.id == SUPPORT_ID_QUESTION for q in published):
+        links["support_id"] = question_path(SUPPORT_ID_QUESTION)
+    order = {c.id: i for i, c in enumerate(content.categories)}
+    first = min(published, key=lambda q: order.get(q.category, len(order)), default=None)
+    if first is not None:
+        links["example"] = question_path(first.id)
+    return links
+
+
+def frame_page(links: Mapping[str, str] | None = None) -> str:
     """The frame's Markdown source (front matter read by docs/overrides/main.html)."""
+    data = "".join(
+        f' data-{name.replace("_", "-")}="{html.escape(url)}"'
+        for name, url in sorted((links or {}).items())
+    )
     return (
         "---\n"
         f"title: {FRAME_TITLE}\n"
@@ -52,7 +79,7 @@ def frame_page() -> str:
         "---\n\n"
         f"# {FRAME_TITLE} {{#{START_ID}}}\n\n"
         "このページは、ご連絡フォームなどのページが使うサイトの枠です。\n\n"
-        f'<div id="{END_ID}"></div>\n'
+        f'<div id="{END_ID}"{data}></div>\n'
     )
 
 
@@ -69,6 +96,7 @@ class Frame:
     bottom: str  # after the content, up to (not including) </body>
     end: str  # </body></html>
     script_hashes: tuple[str, ...]  # CSP sources ('sha256-...') of its inline scripts
+    links: Mapping[str, str]  # site pages the forms link to (frame_links), by LINK_NAMES
 
     def render_head(self, title: str) -> str:
         return html.escape(title, quote=False).join(self.head)
@@ -150,6 +178,11 @@ def parse_frame(text: str, *, frame_url: str = FRAME_URL, section: str | None = 
     if not 0 <= head_end < start.start() or body_end < end.end():
         raise FrameError("the built frame is not a whole HTML page")
     before, after = text[: start.start()], text[end.end() : body_end]
+    links = {
+        name: html.unescape(value)
+        for name in LINK_NAMES
+        if (value := _data(end.group(0), name)) is not None
+    }
     pieces = []
     for part in (before, after):
         part = _ATTRIBUTE.sub(lambda m: _rewrite_attribute(m, frame_url), part)
@@ -171,7 +204,13 @@ def parse_frame(text: str, *, frame_url: str = FRAME_URL, section: str | None = 
         bottom=after,
         end=text[body_end:],
         script_hashes=hashes,
+        links=links,
     )
+
+
+def _data(tag: str, name: str) -> str | None:
+    match = re.search(rf'\sdata-{name.replace("_", "-")}="([^"]*)"', tag)
+    return match.group(1) if match else None
 
 
 def read_frame(site_dir: Path, *, section: str | None = None) -> Frame:

@@ -27,7 +27,7 @@ from cmskb.content.render import (
 from cmskb.feed import build_rss
 from cmskb.finder.page import finder_assets, finder_markup
 from cmskb.finder.search import FinderTableError
-from cmskb.frame import FRAME_SRC, frame_page
+from cmskb.frame import FRAME_SRC, frame_links, frame_page
 from cmskb.search.site import browser_assets, worker_url
 from cmskb.structured_data import (
     AnswerRenderer,
@@ -83,7 +83,8 @@ def generate(
     hidden.update(news_uri(n.id) for n in content.news)
     hidden.add(FRAME_SRC)
     # The frame other pages are rendered in (cmskb.frame): the forms sidecar's pages.
-    pages = {**render_pages(content, finder_markup=markup), FRAME_SRC: frame_page()}
+    pages = render_pages(content, finder_markup=markup)
+    pages[FRAME_SRC] = frame_page(frame_links(content))
     return SiteFiles(
         pages=pages,
         assets=assets,
