@@ -34,12 +34,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cmskb.formats import date_ja, number_ja
 from flask import Flask
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import exc as sa_exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forms_app import errors, public, ratelimit, review, security
+from forms_app import errors, frame, public, ratelimit, review, security
 from forms_app.config import (
     DEFAULTS,
     ConfigError,
@@ -57,8 +58,17 @@ __all__ = ["ConfigError", "SchemaError", "create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bool = True) -> Flask:
-    """Build the app; raises ConfigError or SchemaError when it must not start."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None,
+    *,
+    check_schema: bool = True,
+    check_frame: bool = True,
+) -> Flask:
+    """Build the app; raises ConfigError or SchemaError when it must not start.
+
+    `check_frame` False (the command line, which renders no page) lets a missing built
+    site pass with the plain frame (forms_app.frame).
+    """
     overrides = read_environment() if test_config is None else dict(test_config)
     instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("CMSKIT_FORMS_INSTANCE_PATH")
     app = Flask(
@@ -87,6 +97,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
     public.init_app(app)
     review.init_app(app)
     _register_error_pages(app)
+    frame.init_app(app, required=check_frame)
+    app.jinja_env.filters["date_ja"] = date_ja
+    app.jinja_env.filters["number_ja"] = number_ja
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["site_name"] = app.config["SITE"].name
