@@ -42,7 +42,8 @@ FRAME_PARTS = """() => {
     search: all('input.md-search__input', (i) => i.getAttribute('placeholder')),
     footer: document.querySelector('.md-footer-meta')?.textContent.replace(/\\s+/g, ' ').trim(),
     icon: all('link[rel=icon]', (l) => path(l.href)),
-    styles: all('link[rel=stylesheet]', (l) => path(l.href)).filter((p) => !p.startsWith('/forms/')),
+    styles: all('link[rel=stylesheet]', (l) => path(l.href))
+      .filter((p) => !p.startsWith('/forms/')),
     scripts: all('script[src]', (s) => path(s.src)),
   };
 }"""
@@ -51,7 +52,10 @@ FRAME_PARTS = """() => {
 def _watch(page: Page) -> list[str]:
     """Console errors and failed requests of `page` (the document's own status excepted)."""
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
+    )
 
     def response(r: Response) -> None:
         if r.status >= 400 and r.request.resource_type != "document":
@@ -79,7 +83,9 @@ def site_frame_parts(browser: Browser, product: Product) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def app_errors(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
+def app_errors(
+    built_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[str, str]]:
     return error_pages(built_site, tmp_path_factory.mktemp("frame-errors"))
 
 
