@@ -13,7 +13,8 @@ Served under ``/forms/`` on the site's own origin. Its parts, each a subpackage:
   logins), counted the same way.
 
 Beside them, app-wide modules: `config` (every setting, checked at start), `errors` (the
-Japanese error pages), `security` (headers), `inputs` (the one rule
+Japanese error pages), `frame` (the built site's frame the customer pages are rendered
+in), `security` (headers), `inputs` (the one rule
 for text people send), `labels`, `timeutil`, and `cli` (``cmskit-forms``). Dependencies go
 one way: public and review use storage, ratelimit and the app-wide modules, and touch each
 other in two places only: a submit queues the reviewers' notifications (`review.notify`),
