@@ -118,7 +118,7 @@ def test_form_page_is_in_the_frame_with_its_scripts_allowed_by_hash(
     html = response.get_data(as_text=True)
     assert "<title>機能要望・問題報告 - CMSKIT サポート</title>" in html
     assert 'class="md-header"' in html and "md-search__input" in html
-    assert 'href="/forms/static/forms.css"' in html
+    assert 'href="/forms/static/kb-forms.css"' in html
     csp = response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp
     frame = read_frame(built_site)
