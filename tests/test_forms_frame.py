@@ -127,6 +127,11 @@ def test_form_page_is_in_the_frame_with_its_scripts_allowed_by_hash(
         assert source in csp
     inline = re.findall(r"<script>(.*?)</script>", html, re.S)
     assert len(inline) == len(frame.script_hashes)
+    # The drawer shows this page as the current one, as the site's pages do theirs.
+    assert re.search(
+        r'<a href="/forms/feedback/" class="md-nav__link md-nav__link--active" '
+        r'aria-current="page">', html
+    )
 
 
 def test_hints_link_the_support_id_question_and_show_a_real_example(

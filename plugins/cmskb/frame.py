@@ -101,8 +101,14 @@ class Frame:
     def render_head(self, title: str) -> str:
         return html.escape(title, quote=False).join(self.head)
 
-    def render_top(self, title: str) -> str:
-        return html.escape(title, quote=False).join(self.top)
+    def render_top(self, title: str, *, current: str | None = None) -> str:
+        """The frame from </head> to the content; `current`, the page's own path, is shown
+        as the current page among the drawer's links (as on the site's pages)."""
+        top = html.escape(title, quote=False).join(self.top)
+        if current:
+            link = f'<a href="{html.escape(current)}" class="md-nav__link">'
+            top = top.replace(link, link[:-2] + ' md-nav__link--active" aria-current="page">')
+        return top
 
     def page(self, title: str, content: str, *, head_extra: str = "") -> str:
         """A whole page: `content` (HTML) in the frame, titled `title` (plain text)."""
