@@ -43,6 +43,7 @@ ENV_PREFIX = "CMSKIT_FORMS"
 DEV_ENVS = frozenset({"development", "testing"})
 REQUIRED_OUTSIDE_DEV = ("SECRET_KEY", "SUPPORT_ID_PEPPER")
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
+DEFAULT_SITE_DIR = Path(__file__).resolve().parents[1] / "site"
 
 DEFAULTS: dict[str, Any] = {
     # "development", "testing" or anything else (treated as production).
@@ -56,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # well below gunicorn's and nginx's timeouts (30 s in deploy/).
     "WRITE_TIMEOUT": 10,
     "CONTENT_DIR": str(DEFAULT_CONTENT_DIR),
+    # The built site (mkdocs build / cmskb build): its frame page (site-frame/index.html)
+    # frames the customer pages (forms_app.frame); required outside development and testing.
+    "SITE_DIR": str(DEFAULT_SITE_DIR),
     # Absolute URL of the public site; the docs form accepts page URLs of this host only.
     "SITE_URL": "",
     "TIMEZONE": "Asia/Tokyo",
@@ -117,7 +121,8 @@ MAX_REVIEW_PER_PAGE = 200
 
 # Settings whose environment value must stay a string even if it looks like JSON.
 _STRING_SETTINGS = (
-    "SECRET_KEY", "SUPPORT_ID_PEPPER", "DATABASE_URL", "SITE_URL", "CONTENT_DIR", "TIMEZONE",
+    "SECRET_KEY", "SUPPORT_ID_PEPPER", "DATABASE_URL", "SITE_URL", "CONTENT_DIR", "SITE_DIR",
+    "TIMEZONE",
     "NOTIFY_SMTP_USER", "NOTIFY_SMTP_PASSWORD", "NOTIFY_WEBHOOK_SECRET",
 )
 
@@ -266,6 +271,10 @@ def _check_settings(config: dict[str, Any]) -> None:
             "TIMEZONE", f"must be a time zone name such as Asia/Tokyo, not {zone!r}"
         ) from err
     _http_url(str(config.get("SITE_URL") or ""), "SITE_URL")
+    site_dir = config.get("SITE_DIR")
+    if not isinstance(site_dir, str | os.PathLike) or not str(site_dir).strip():
+        raise _SettingError("SITE_DIR", f"must be the built site's folder, not {site_dir!r}")
+    config["SITE_DIR"] = str(site_dir)
     for key in ("BENCH", "SESSION_COOKIE_SECURE"):
         if not isinstance(config.get(key), bool):
             raise _SettingError(key, f"must be true or false, not {config.get(key)!r}")

@@ -31,9 +31,17 @@ PAGES = [
     "/faq/category/contracts/",
     "/plans/",
     "/news/",
+    "/forms/",
     "/forms/feedback/",
     "/forms/docs-request/",
     "/forms/status/",
+    # The forms' error states in the site's frame: fields with errors (and the support-ID
+    # question linked from its error), a receipt not found, the app's 404, nginx's own pages.
+    "feedback-errors",
+    "/forms/status/?receipt=AAAA-BBBB-CCCC",
+    "/forms/no-such-page/",
+    "/errors/413.html",
+    "/errors/503.html",
 ]
 # Pages whose layout changes on a phone (the price table as cards, the home search box,
 # the question's 解決しない場合 block), checked again at 375 px.
@@ -58,7 +66,13 @@ def test_no_serious_accessibility_violation(
 ) -> None:
     page = new_page(browser, product, color_scheme=scheme)
     try:
-        page.goto(_a_question() if path == "question" else path)
+        if path == "feedback-errors":
+            page.goto("/forms/feedback/")
+            page.get_by_label("サポートID", exact=True).fill("WRONG-0000")
+            page.get_by_role("button", name="送信する").click()
+            page.locator("#support_id-error").wait_for()
+        else:
+            page.goto(_a_question() if path == "question" else path)
         page.wait_for_load_state("networkidle")
         results = Axe().run(page).response
         assert results["passes"] or results["violations"] is not None

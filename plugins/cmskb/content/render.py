@@ -10,7 +10,6 @@ Templates are compiled once, on first use, by one module-level Jinja2 environmen
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import posixpath
 import re
@@ -19,6 +18,8 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 
 import jinja2
+
+from cmskb.formats import date_ja
 
 from .anchors import (
     EMPHASIS,
@@ -110,11 +111,6 @@ def escape_md(text: str) -> str:
     become spaces so that the text cannot start a new block.
     """
     return one_line(text).translate(_MD_ESCAPES)
-
-
-def date_ja(day: dt.date) -> str:
-    """Format a date as ``2026年10月1日``."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 _FENCE = re.compile(r"```.*?```", re.S)  # any ``` pair (anchors._FENCE: whole lines only)

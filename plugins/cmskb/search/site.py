@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from cmskb.content.model import SearchSettings
+from cmskb.frame import ERRORS_DIR, FRAME_DIR
 
 from .extract import PageText, page_text
 from .index import INDEX_DIR, IndexStats, build_index
@@ -23,7 +24,8 @@ from .index import INDEX_DIR, IndexStats, build_index
 ASSET_DIR = "assets/javascripts"
 ENGINE_FILE = "kb-search-engine.js"
 WORKER_FILE = "kb-search-worker.js"
-_SKIPPED_TOP = frozenset({INDEX_DIR, "assets"})
+# Not pages to find: assets, the index itself, the frame and the static error pages.
+_SKIPPED_TOP = frozenset({INDEX_DIR, "assets", FRAME_DIR, ERRORS_DIR})
 
 
 def index_site(site_dir: Path, settings: SearchSettings) -> IndexStats:
