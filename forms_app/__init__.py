@@ -9,6 +9,8 @@ Served under ``/forms/`` on the site's own origin. Its parts, each a subpackage:
   accounts and notifications;
 - `forms_app.storage`: the queue database both sides share (engines and transactions,
   schema, migrations, which errors mean "unavailable");
+- `forms_app.votes`: the "役に立ちましたか?" votes of the question pages (JSON under
+  ``/forms/votes/``), which the review side counts and ranks;
 - `forms_app.ratelimit`: every limit (submits, status lookups, wrong support IDs, reviewer
   logins), counted the same way.
 
@@ -39,7 +41,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import exc as sa_exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forms_app import errors, public, ratelimit, review, security
+from forms_app import errors, public, ratelimit, review, security, votes
 from forms_app.config import (
     DEFAULTS,
     ConfigError,
@@ -86,6 +88,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
     security.init_app(app)
     public.init_app(app)
     review.init_app(app)
+    votes.init_app(app)
     _register_error_pages(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
