@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 import redis
 from click.testing import CliRunner
+from cmskb.content.loader import load_content
 from content_helpers import copy_fixture
 from flask import Flask
 from flask.testing import FlaskClient
 from forms_helpers import count_rows, engine_of, make_app
+from product_fixtures import ROOT
 from review_helpers import add_reviewer, login
 from services import REDIS_URL, redis_url
 from sqlalchemy import create_engine, inspect, select, text, update
@@ -31,7 +33,7 @@ from forms_app.review import retention
 from forms_app.storage.db import dispose_all
 from forms_app.storage.migrations import migrate
 from forms_app.storage.schema import SCHEMA_VERSION, votes
-from forms_app.votes import voter
+from forms_app.votes import questions, voter
 
 QUESTION = "install-steps"  # a published question of tests/fixtures/content-min
 OTHER = "addon-ticket"
@@ -390,3 +392,32 @@ def test_votes_are_exported_and_purge_forgets_voters(tmp_path: Path, content: Pa
     assert len(kept) == 6  # every vote still counts
     assert {q for q, v in kept if v is None} == {OTHER}
     assert retention.purge_closed(engine, older_than_days=365).votes == 0
+
+
+def test_catalog_is_the_content_loaders_published_questions(content: Path) -> None:
+    loaded = load_content(ROOT / "content")
+    found = questions.catalog(ROOT / "content")
+    assert found.titles == {q.id: " ".join(q.question.split()) for q in loaded.published_questions}
+    fixture = questions.catalog(content)
+    assert QUESTION in fixture and DRAFT not in fixture
+    # A question added to a category folder is seen without a restart.
+    (content / "faq" / "installation" / "new-question.yml").write_text(
+        "id: new-question\nquestion: 新しい質問\nanswer: 回答\nproducts: [cloud]\n"
+        "updated: 2026-11-02\n", encoding="utf-8",
+    )
+    assert questions.catalog(content).title("new-question") == "新しい質問"
+    assert questions.page_path("https://example.jp/support/", "x") == "/support/faq/x/"
+
+
+def test_votes_on_a_question_no_longer_published_are_named_so(
+    tmp_path: Path, content: Path
+) -> None:
+    app = _voted_app(tmp_path, content)
+    (content / "faq" / "support-contract" / f"{OTHER}.yml").unlink()
+    report = json.loads(_cli(app, content, "votes", "--json").output)
+    gone = next(r for r in report["least_helpful"] if r["id"] == OTHER)
+    assert gone["title"] is None
+    assert "(公開されていないご質問)" in _cli(app, content, "votes").output
+    # popular.json lists published questions only
+    assert all(q["id"] != OTHER for q in
+               app.test_client().get("/votes/popular.json").get_json()["questions"])

@@ -480,7 +480,8 @@ def forget_cmd(address: str, actor: str | None, as_json: bool) -> None:
 def votes_cmd(least: int, as_json: bool) -> None:
     """"役に立ちましたか?": the least helpful questions, then every question's counts."""
     report = votes_report.report(
-        app_engine(), Path(current_app.config["CONTENT_DIR"]), least=least
+        app_engine(), Path(current_app.config["CONTENT_DIR"]),
+        site_url=str(current_app.config.get("SITE_URL") or ""), least=least,
     )
 
     def line(row: dict[str, Any]) -> str:

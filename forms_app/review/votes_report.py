@@ -13,9 +13,11 @@ from forms_app.votes import questions, store
 LEAST_HELPFUL = 10  # rows of the least-helpful ranking
 
 
-def report(engine: Engine, content_dir: Path, *, least: int = LEAST_HELPFUL) -> dict[str, Any]:
+def report(
+    engine: Engine, content_dir: Path, *, site_url: str = "", least: int = LEAST_HELPFUL
+) -> dict[str, Any]:
     """JSON-ready: ``least_helpful`` (ranked, see `store.least_helpful`), ``questions``
-    (most votes first) with id, title (None: no longer published), yes, no, total,
+    (most votes first) with id, title (None: no longer published), url, yes, no, total,
     helpful_percent; ``votes`` (the total)."""
     found = questions.catalog(content_dir)
     tallies = store.tallies(engine)
@@ -24,6 +26,7 @@ def report(engine: Engine, content_dir: Path, *, least: int = LEAST_HELPFUL) -> 
         return {
             "id": t.question_id,
             "title": found.title(t.question_id),
+            "url": questions.page_path(site_url, t.question_id),
             "yes": t.yes,
             "no": t.no,
             "total": t.total,

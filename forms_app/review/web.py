@@ -337,6 +337,9 @@ def draft(request_id: int) -> str:
 @login_required
 def votes() -> Any:
     """"役に立ちましたか?": the least helpful questions first, then every question's counts."""
-    report = votes_report.report(app_engine(), Path(current_app.config["CONTENT_DIR"]))
+    report = votes_report.report(
+        app_engine(), Path(current_app.config["CONTENT_DIR"]),
+        site_url=str(current_app.config.get("SITE_URL") or ""),
+    )
     return render_template("review/votes.html", report=report)
 

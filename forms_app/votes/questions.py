@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -76,3 +77,9 @@ def catalog(content_dir: str | Path) -> Catalog:
     with _LOCK:
         _CACHE[faq_dir] = fresh
     return fresh
+
+
+def page_path(site_url: str, question_id: str) -> str:
+    """The question page's path on the public site (under SITE_URL's path, if any)."""
+    base = urlsplit(site_url or "").path.rstrip("/")
+    return f"{base}/faq/{question_id}/"

@@ -96,12 +96,12 @@ def popular() -> Response:
     min_yes = int(current_app.config["VOTE_POPULAR_MIN_YES"])
     found = questions.catalog(current_app.config["CONTENT_DIR"])
     live = [t for t in store.tallies(app_engine()) if t.question_id in found]
-    base = urlsplit(str(current_app.config.get("SITE_URL") or "")).path.rstrip("/")
+    site_url = str(current_app.config.get("SITE_URL") or "")
     items = [
         {
             "id": t.question_id,
             "title": found.title(t.question_id),
-            "url": f"{base}/faq/{t.question_id}/",
+            "url": questions.page_path(site_url, t.question_id),
             "yes": t.yes,
             "no": t.no,
         }
