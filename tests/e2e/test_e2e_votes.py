@@ -180,3 +180,37 @@ def test_home_lists_the_most_helpful_questions_once_voted(
         page.wait_for_url(f"**/faq/{question.id}/")
     finally:
         close_page(page)
+
+
+@pytest.fixture(scope="module")
+def short_token_product(
+    built_site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Product]:
+    """The site served by a sidecar whose CSRF tokens expire after 2 seconds."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CMSKIT_FORMS_WTF_CSRF_TIME_LIMIT", "2")
+        running = start_server(built_site, tmp_path_factory.mktemp("short-token"))
+    yield running
+    running.server.stop()
+
+
+def test_a_page_left_open_past_its_token_still_votes(
+    browser: Browser, short_token_product: Product
+) -> None:
+    """The script fetches a fresh token once when the one it holds has expired."""
+    page = new_page(browser, short_token_product)
+    try:
+        question = _question(5)
+        page.goto(f"/faq/{question.id}/")
+        yes = page.locator("[data-kb-vote]").get_by_role("button", name="はい", exact=True)
+        yes.wait_for()
+        page.wait_for_timeout(3_000)
+        posts: list[int] = []
+        page.on("response", lambda r: posts.append(r.status) if r.request.method == "POST"
+                else None)
+        yes.click()
+        expect(page.locator("[data-kb-vote]").get_by_role("status")).to_contain_text(THANKS)
+        assert posts == [400, 200]  # the expired token refused, the fresh one taken
+        assert _votes_of(short_token_product, question.id) == (1, 0)
+    finally:
+        close_page(page)
