@@ -66,6 +66,7 @@ def reviewer(product: Product) -> str:
 def phone(browser: Browser, product: Product, reviewer: str) -> Iterator[Page]:
     page = new_page(browser, product, width=375, height=812, is_mobile=True, has_touch=True)
     page.goto("/forms/review/login")
+    _fits(page, "review-login-375")
     page.get_by_label("ユーザー名", exact=True).fill(reviewer)
     page.get_by_label("パスワード", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
