@@ -9,7 +9,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -394,7 +396,9 @@ def test_votes_are_exported_and_purge_forgets_voters(tmp_path: Path, content: Pa
     assert retention.purge_closed(engine, older_than_days=365).votes == 0
 
 
-def test_catalog_is_the_content_loaders_published_questions(content: Path) -> None:
+def test_catalog_is_the_content_loaders_published_questions(
+    content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loaded = load_content(ROOT / "content")
     found = questions.catalog(ROOT / "content")
     assert found.titles == {q.id: " ".join(q.question.split()) for q in loaded.published_questions}
@@ -406,6 +410,13 @@ def test_catalog_is_the_content_loaders_published_questions(content: Path) -> No
         "updated: 2026-11-02\n", encoding="utf-8",
     )
     assert questions.catalog(content).title("new-question") == "新しい質問"
+    # An edited title is seen after MAX_AGE (here: at once).
+    path = content / "faq" / "installation" / "new-question.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("新しい質問", "直した質問"),
+                    encoding="utf-8")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    monkeypatch.setattr(questions, "MAX_AGE", 0.0)
+    assert questions.catalog(content).title("new-question") == "直した質問"
     assert questions.page_path("https://example.jp/support/", "x") == "/support/faq/x/"
 
 
