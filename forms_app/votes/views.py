@@ -74,7 +74,7 @@ def _question_or_none(question_id: str) -> str | None:
 def _same_origin() -> bool:
     """False when the browser says the request comes from another site or origin."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+    if fetch_site is not None and fetch_site != "same-origin":
         return False
     origin = request.headers.get("Origin")
     if origin is None:
