@@ -9,6 +9,8 @@ Served under ``/forms/`` on the site's own origin. Its parts, each a subpackage:
   accounts and notifications;
 - `forms_app.storage`: the queue database both sides share (engines and transactions,
   schema, migrations, which errors mean "unavailable");
+- `forms_app.votes`: the "役に立ちましたか?" votes of the question pages (JSON under
+  ``/forms/votes/``), which the review side counts and ranks;
 - `forms_app.ratelimit`: every limit (submits, status lookups, wrong support IDs, reviewer
   logins), counted the same way.
 
@@ -41,7 +43,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import exc as sa_exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forms_app import errors, frame, public, ratelimit, review, security
+from forms_app import errors, frame, public, ratelimit, review, security, votes
 from forms_app.config import (
     DEFAULTS,
     ConfigError,
@@ -97,6 +99,7 @@ def create_app(
     security.init_app(app)
     public.init_app(app)
     review.init_app(app)
+    votes.init_app(app)
     _register_error_pages(app)
     frame.init_app(app, required=check_frame)
     app.jinja_env.filters["date_ja"] = date_ja

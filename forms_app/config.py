@@ -90,6 +90,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": False,
     "SUBMIT_RATE_LIMIT": "20 per minute;200 per day",
     "STATUS_RATE_LIMIT": "60 per minute",
+    # "役に立ちましたか?" votes (forms_app.votes): votes sent per client, state/token reads
+    # per client, the browser's voter cookie's lifetime, and how many はい votes put a
+    # question in popular.json.
+    "VOTE_RATE_LIMIT": "30 per minute;300 per day",
+    "VOTE_STATE_RATE_LIMIT": "120 per minute",
+    "VOTE_COOKIE_DAYS": 365,
+    "VOTE_POPULAR_MIN_YES": 3,
     # Failed support-ID attempts in a sliding window, per client address and per ID.
     # Storage: Redis when RATELIMIT_STORAGE_URI is redis://..., else the queue database.
     "FAILED_ATTEMPTS_PER_CLIENT": 10,
@@ -244,13 +251,16 @@ def _check_settings(config: dict[str, Any]) -> None:
     _whole(config, "FAILED_ATTEMPTS_WINDOW", 1)
     _whole(config, "MAX_CONTENT_LENGTH", 1024)
     _whole(config, "REVIEW_DEVICE_DAYS", 1)
+    _whole(config, "VOTE_COOKIE_DAYS", 1)
+    _whole(config, "VOTE_POPULAR_MIN_YES", 1)
     _whole(config, "REVIEW_PER_PAGE", 1, MAX_REVIEW_PER_PAGE)
     # Below gunicorn's and nginx's 30 s timeouts (deploy/), so our 503 comes first.
     _seconds(config, "WRITE_TIMEOUT", 25)
     _seconds(config, "REDIS_TIMEOUT", 25)
     _seconds(config, "REVIEW_SESSION_HOURS", 24 * 365)
     for key in ("SUBMIT_RATE_LIMIT", "STATUS_RATE_LIMIT", "REVIEW_LOGIN_LIMIT",
-                "REVIEW_LOGIN_CLIENT_LIMIT", "REVIEW_LOGIN_USER_LIMIT"):
+                "REVIEW_LOGIN_CLIENT_LIMIT", "REVIEW_LOGIN_USER_LIMIT", "VOTE_RATE_LIMIT",
+                "VOTE_STATE_RATE_LIMIT"):
         _limit_string(config, key)
     if config.get("RATELIMIT_STRATEGY", "fixed-window") != "fixed-window":
         raise _SettingError("RATELIMIT_STRATEGY", "must be fixed-window (every limit counts so)")

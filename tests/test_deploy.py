@@ -454,3 +454,31 @@ def test_with_the_sidecar_down_nginx_answers_the_sites_503_page(
         assert _fetch(f"http://127.0.0.1:{port}/errors/503.html")[0] == 404
     finally:
         web.stop(signal.SIGTERM)
+
+
+# ---------------------------------------------------- "役に立ちましたか?" behind nginx
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_behind_nginx_a_vote_is_recorded_and_changed_by_its_browser(stack: Stack) -> None:
+    """The question page stays cacheable; the vote goes through nginx to either worker."""
+    status, headers, page = _fetch(stack.base_url + "/faq/forum/")
+    assert status == 200 and 'data-kb-vote="forum"' in page.decode("utf-8")
+    assert "no-store" not in headers.get("Cache-Control", "")
+    reader = _browser(stack, "127.0.0.5")
+    token = json.loads(reader.get("/forms/votes/forum").body)["token"]
+    sent = {"Content-Type": "application/json", "X-CSRFToken": token,
+            "Origin": stack.base_url, "Referer": stack.base_url + "/faq/forum/"}
+    for choice in ("yes", "no"):
+        answer = reader.request("POST", "/forms/votes/forum",
+                                json.dumps({"vote": choice}).encode(), sent)
+        assert answer.status == 200, answer.body
+    state = reader.get("/forms/votes/forum")
+    assert json.loads(state.body)["vote"] == "no"
+    assert state.headers["Cache-Control"] == "no-store"
+    forged = reader.request("POST", "/forms/votes/forum", b'{"vote": "yes"}',
+                            {**sent, "Origin": "https://attacker.example"})
+    assert forged.status == 403
+    popular = reader.get("/forms/votes/popular.json")
+    assert popular.status == 200 and popular.headers["Cache-Control"] == "public, max-age=300"

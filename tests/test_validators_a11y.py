@@ -129,3 +129,60 @@ def test_search_dialog_with_results_or_none_has_no_serious_violation(
         assert not problems, "\n".join(problems)
     finally:
         close_page(page)
+
+
+# --- "役に立ちましたか?" and the reviewers' votes view (issue 12) ------------------------
+
+VOTE_REVIEWER = "axe-reviewer"
+VOTE_REVIEWER_PASSWORD = "correct horse battery staple axe"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("choice", ["はい", "いいえ"])
+def test_vote_widget_states_have_no_serious_violation(
+    browser: Browser, product: Product, choice: str, scheme: str
+) -> None:
+    """The widget as filled by kb-votes.js: asked, answered (いいえ shows the form link),
+    and as shown again after a reload."""
+    page = new_page(browser, product, color_scheme=scheme)
+    try:
+        page.goto(_a_question())
+        root = page.locator("[data-kb-vote]")
+        root.get_by_role("button", name="はい", exact=True).wait_for()
+        problems = _violations(Axe().run(page).response)
+        root.get_by_role("button", name=choice, exact=True).click()
+        root.get_by_role("status").filter(has_text="ありがとうございました").wait_for()
+        problems += _violations(Axe().run(page).response)
+        page.reload()
+        root.get_by_role("status").filter(has_text="回答済み").wait_for()
+        problems += _violations(Axe().run(page).response)
+        assert not problems, "\n".join(problems)
+    finally:
+        close_page(page)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_review_votes_view_has_no_serious_violation(
+    browser: Browser, product: Product, width: int
+) -> None:
+    product.forms_cli(  # already there on the second run: the command then fails, harmlessly
+        "review", "add-reviewer", VOTE_REVIEWER, "--password-stdin",
+        stdin=VOTE_REVIEWER_PASSWORD,
+    )
+    page = new_page(browser, product, width=width)
+    try:
+        page.goto(_a_question())
+        page.locator("[data-kb-vote]").get_by_role("button", name="いいえ", exact=True).click()
+        page.locator("[data-kb-vote]").get_by_role("status").wait_for()
+        page.goto("/forms/review/login?next=/forms/review/votes")
+        page.get_by_label("ユーザー名", exact=True).fill(VOTE_REVIEWER)
+        page.get_by_label("パスワード", exact=True).fill(VOTE_REVIEWER_PASSWORD)
+        page.get_by_role("button", name="ログイン").click()
+        page.wait_for_url("**/forms/review/votes")
+        page.locator("td.rv-subject").first.wait_for()
+        problems = _violations(Axe().run(page).response)
+        page.goto("/forms/review/")
+        problems += _violations(Axe().run(page).response)
+        assert not problems, "\n".join(problems)
+    finally:
+        close_page(page)

