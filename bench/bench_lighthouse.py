@@ -153,6 +153,7 @@ def main() -> int:
             build(site, base + "/")
         gunicorn, web = serve(site, work, port)
         results: dict[str, list[tuple[dict[str, int], Path]]] = {p: [] for p in pages}
+        load_before = os.getloadavg()[0]
         try:
             for run in range(args.runs):  # pages interleaved: each sees the same load
                 for path in pages:
@@ -163,7 +164,9 @@ def main() -> int:
             web.stop(signal.SIGTERM)
             gunicorn.stop(signal.SIGTERM)
 
-    print(f"Lighthouse 12 mobile, median of {args.runs} runs (target >= {TARGET})")
+    load_after = os.getloadavg()[0]
+    print(f"Lighthouse 12 mobile, median of {args.runs} runs (target >= {TARGET}); machine "
+          f"load {load_before:.1f} before, {load_after:.1f} after on {os.cpu_count()} CPUs")
     print(f"{'page':<22}" + "".join(f"{c:>16}" for c in CATEGORIES))
     all_met = True
     for path, runs in results.items():

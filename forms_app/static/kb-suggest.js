@@ -149,6 +149,8 @@
       self.schedule();
     });
     this.list.addEventListener("click", function (event) { self.activate(event); });
+    // a form shown again with its errors: suggest for what was already typed
+    if (field.value.trim()) this.schedule();
   }
 
   Suggestions.prototype.schedule = function () {

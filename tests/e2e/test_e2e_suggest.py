@@ -111,6 +111,9 @@ def test_keyboard_reaches_a_suggestion_and_enter_still_submits(page: Page) -> No
     page.wait_for_load_state()
     expect(page.get_by_role("alert")).to_contain_text("送信できませんでした")
     expect(page.locator("#title")).to_have_value("新しいユーザーを追加したい")
+    # shown again with its errors, the form suggests for what was already typed
+    expect(box(page, "title").locator("[role=status]")).to_contain_text("件見つかりました")
+    assert "/faq/add-user/" in suggested_paths(page, "title")
 
 
 def test_no_query_while_an_ime_composes(browser: Browser, product: Product) -> None:
