@@ -12,6 +12,7 @@ from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from playwright.sync_api import Browser
 from product_fixtures import ROOT, Product, close_page, new_page
 from search_browser import run_search
+from suggest_browser import open_suggestions
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.slow]
 
@@ -183,6 +184,19 @@ def test_review_votes_view_has_no_serious_violation(
         problems = _violations(Axe().run(page).response)
         page.goto("/forms/review/")
         problems += _violations(Axe().run(page).response)
+        assert not problems, "\n".join(problems)
+    finally:
+        close_page(page)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_form_with_suggestions_and_an_open_answer_has_no_serious_violation(
+    browser: Browser, product: Product, scheme: str
+) -> None:
+    page = new_page(browser, product, color_scheme=scheme)
+    try:
+        open_suggestions(page)
+        problems = _violations(Axe().run(page).response)
         assert not problems, "\n".join(problems)
     finally:
         close_page(page)

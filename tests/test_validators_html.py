@@ -27,6 +27,7 @@ from forms_helpers import csrf_from
 from frame_pages import error_pages
 from playwright.sync_api import Browser
 from product_fixtures import ROOT, Product, close_page, new_page
+from suggest_browser import open_suggestions
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]  # the Nu HTML Checker needs a JRE
 
@@ -139,15 +140,30 @@ def _save_form_pages(product: Product, folder: Path, site: Path) -> list[Path]:
     return saved
 
 
+def _save_suggestions_open(browser: Browser, product: Product, folder: Path) -> Path:
+    """The feedback form as the browser holds it with suggestions shown and an answer open."""
+    page = new_page(browser, product)
+    try:
+        open_suggestions(page)
+        html = page.content()
+    finally:
+        close_page(page)
+    path = folder / "feedback-suggestions-open.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def vnu_report(
-    built_site: Path, product: Product, tmp_path_factory: pytest.TempPathFactory
+    built_site: Path, product: Product, browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, list[dict[str, object]]]:
     """Messages of one Nu HTML Checker run over the built site and the saved form pages,
     grouped by file (relative name); a deliberately broken page proves the checker runs."""
     require_service("java", shutil.which("java") is not None, "the Nu HTML Checker needs a JRE")
     work = tmp_path_factory.mktemp("vnu")
     forms = _save_form_pages(product, work / "forms", built_site)
+    forms.append(_save_suggestions_open(browser, product, work / "forms"))
     canary = work / "canary.html"
     canary.write_text(
         '<!doctype html><html lang="ja"><title>x</title><p><div></p>', encoding="utf-8"
