@@ -16,7 +16,6 @@ Who uses it: the forms sidecar renders its customer pages inside it (forms_app.f
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import html
 import json
@@ -73,7 +72,7 @@ def frame_page(links: Mapping[str, str] | None = None) -> str:
     return (
         "---\n"
         f"title: {FRAME_TITLE}\n"
-        "kb_frame: true\n"
+        "robots: noindex\n"
         "hide:\n"
         "  - toc\n"
         "---\n\n"
@@ -274,12 +273,13 @@ def error_page_html(frame: Frame, page: StaticErrorPage, forms_base: str) -> str
 
 
 def finish_site(site_dir: Path, *, forms_base: str = "/forms/") -> list[Path]:
-    """After a build: keep the frame out of the sitemap, write the static error pages.
+    """After a build: write the static error pages made from the frame.
+
+    (The frame's `robots: noindex` keeps it out of the sitemap: docs/overrides/sitemap.xml.)
 
     Returns the error pages written. Raises FrameError when the build made no frame.
     """
     site_dir = Path(site_dir)
-    _drop_from_sitemap(site_dir)
     frame = read_frame(site_dir, section=forms_base)
     written = []
     for page in STATIC_ERROR_PAGES:
@@ -290,18 +290,3 @@ def finish_site(site_dir: Path, *, forms_base: str = "/forms/") -> list[Path]:
     return written
 
 
-_FRAME_IN_SITEMAP = re.compile(rf"\s*<url>\s*<loc>[^<]*/{FRAME_DIR}/</loc>.*?</url>", re.S)
-
-
-def _drop_from_sitemap(site_dir: Path) -> None:
-    sitemap = site_dir / "sitemap.xml"
-    if not sitemap.is_file():
-        return
-    text = sitemap.read_text(encoding="utf-8")
-    kept = _FRAME_IN_SITEMAP.sub("", text)
-    if kept == text:
-        return
-    sitemap.write_text(kept, encoding="utf-8")
-    packed = site_dir / "sitemap.xml.gz"
-    if packed.is_file():
-        packed.write_bytes(gzip.compress(kept.encode("utf-8"), mtime=0))
