@@ -121,7 +121,12 @@ _ATTRIBUTE = re.compile(r'(\s(?:href|src|action|poster|data-kb-worker)=)"([^"]*)
 _SCOPE = re.compile(r'new URL\("([^"]*)",location\)')
 _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
-_DROPPED_LINKS = re.compile(r'\s*<link rel="(?:canonical|prev|next)" href="[^"]*">')
+# The frame's own canonical/prev/next links, description and noindex are its own: each page
+# made from it describes itself and says whether it may be indexed.
+_DROPPED_LINKS = re.compile(
+    r'\s*<link rel="(?:canonical|prev|next)" href="[^"]*">'
+    r'|\s*<meta name="(?:robots|description)" content="[^"]*">'
+)
 _START = re.compile(rf'<h1\b[^>]*\bid="{START_ID}"')
 _END = re.compile(rf'<div\b[^>]*\bid="{END_ID}"[^>]*>\s*</div>')
 _SKIP = re.compile(rf'href="#{START_ID}"')
