@@ -15,6 +15,8 @@ from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from search_node import NODE, SearchEngine
 
 EDITORS = "editors/index.html"
+# The forms' frame (cmskb.frame): a page of the build that no reader is meant to reach.
+FRAME = "site-frame/index.html"
 # A link to the editors' guide from another page: MkDocs writes "editors/" or
 # "../editors/", Zensical "./editors/" or escapes the slashes in some attributes.
 _EDITORS_LINK = re.compile(r'href="(?:\.{1,2}(?:/|&#x2f;))*editors(?:/|&#x2f;)"')
@@ -48,13 +50,13 @@ def test_no_other_page_links_to_the_guide(built_site: Path) -> None:
     assert 'href="../plans/' in support or 'href="..&#x2f;plans&#x2f;' in support
 
 
-def test_only_the_guide_says_noindex(built_site: Path) -> None:
+def test_only_the_guide_and_the_forms_frame_say_noindex(built_site: Path) -> None:
     noindex = [
         p.relative_to(built_site).as_posix()
         for p in _pages(built_site)
         if 'name="robots" content="noindex"' in p.read_text("utf-8")
     ]
-    assert noindex == [EDITORS]
+    assert noindex == sorted([EDITORS, FRAME])
 
 
 def test_the_sitemap_lists_every_page_but_the_guide(built_site: Path) -> None:
@@ -68,7 +70,7 @@ def test_the_sitemap_lists_every_page_but_the_guide(built_site: Path) -> None:
         for p in _pages(built_site)
         if p.name == "index.html"
     }
-    assert paths == {p.replace("//", "/") for p in pages} - {"/editors/"}
+    assert paths == {p.replace("//", "/") for p in pages} - {"/editors/", "/site-frame/"}
     packed = built_site / "sitemap.xml.gz"
     if packed.exists():  # MkDocs writes it beside the sitemap
         assert "editors" not in gzip.decompress(packed.read_bytes()).decode("utf-8")
