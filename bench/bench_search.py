@@ -18,8 +18,10 @@ another); time from typing to the first right result on a fresh visit (a new bro
 context, the home page loaded, then the probe queries typed at once; median of the
 probes); bytes fetched by that visit (response bodies as sent, with their headers, from
 navigation to the right result, the search worker's requests included); the index on
-disk; the build time, and for ours its ratio to the same build with no search at all
-(`cmskb: search: false`). Then what our query handling buys: the hit rate of our engine
+disk; the build's wall and CPU time, and for ours its ratio to the same build with no
+search at all (`cmskb: search: false`), built right before ours and judged in CPU time
+(user + system of the build's processes), which the load of a shared machine moves far
+less than wall time. Then what our query handling buys: the hit rate of our engine
 with the editors' synonyms ignored, with BM25 alone (no coverage), and with both (plain
 bigram BM25), run by the same JavaScript under Node.
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -80,10 +83,21 @@ ABLATIONS: dict[str, dict[str, bool]] = {
 
 
 @dataclass
+class Cost:
+    """A build's wall time and CPU time (user + system of the processes it ran)."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.wall + other.wall, self.cpu + other.cpu)
+
+
+@dataclass
 class Result:
     """One engine on one site."""
 
-    build_seconds: float = 0.0
+    build: Cost = field(default_factory=Cost)
     index_bytes: int = 0
     hits: int = 0
     misses: list[str] = field(default_factory=list)
@@ -110,17 +124,22 @@ def project(folder: Path, engine: str) -> Path:
     return folder / "mkdocs.yml"
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str]) -> Cost:
+    start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         raise SystemExit(f"failed: {' '.join(command)}\n{output}")
-    return time.perf_counter() - start
+    return Cost(time.perf_counter() - start, _children_cpu() - cpu)
 
 
-def build(content: Path, base: Path, engine: str) -> tuple[Path, float]:
-    """Build one engine's site; its folder and build seconds (Pagefind: plus indexing)."""
+def build(content: Path, base: Path, engine: str) -> tuple[Path, Cost]:
+    """Build one engine's site; its folder and build cost (Pagefind: plus indexing)."""
     config = project(base / f"project-{engine}", "none" if engine == "pagefind" else engine)
     site = base / f"site-{engine}"
     env = {**os.environ, "CMSKB_CONTENT_DIR": str(content), "NO_MKDOCS_2_WARNING": "1"}
@@ -246,7 +265,7 @@ def ablation(site: Path) -> dict[str, int]:
 
 # --- the run --------------------------------------------------------------------------------
 
-Run = tuple[dict[str, Result], float, dict[str, int]]  # results, build s without search, ablation
+Run = tuple[dict[str, Result], Cost, dict[str, int]]  # results, build without search, ablation
 
 
 def bench_size(size: int, browser: Browser, log: Callable[[str], None]) -> Run:
@@ -256,19 +275,22 @@ def bench_size(size: int, browser: Browser, log: Callable[[str], None]) -> Run:
         content = base / "content"
         grow(content, size)
     results = {engine: Result() for engine in ENGINES}
-    _, plain_seconds = build(content, base, "none")
-    log(f"n={size}: build without search {plain_seconds:.1f} s")
+    plain = Cost()
     for engine in ENGINES:
-        site, seconds = build(content, base, engine)
+        if engine == "ours":
+            # Built right before ours, so both builds meet the same load on the machine.
+            _, plain = build(content, base, "none")
+            log(f"n={size}: build without search {plain.wall:.1f} s, CPU {plain.cpu:.1f} s")
+        site, cost = build(content, base, engine)
         result = results[engine]
-        result.build_seconds = seconds
+        result.build = cost
         result.index_bytes = index_bytes(site, engine)
         with served(site) as url:
             hit_rate(browser, url, engine, result)
             first_results(browser, url, engine, result)
-        log(f"n={size} {engine}: build {seconds:.1f} s, hits {result.hits}, "
-            f"first result {result.first_result}, bytes {result.visit_bytes}")
-    return results, plain_seconds, ablation(base / "site-ours")
+        log(f"n={size} {engine}: build {cost.wall:.1f} s, CPU {cost.cpu:.1f} s, "
+            f"hits {result.hits}, first result {result.first_result}, bytes {result.visit_bytes}")
+    return results, plain, ablation(base / "site-ours")
 
 
 def _median(values: list[float]) -> float:
@@ -279,7 +301,7 @@ def report(sizes: list[int], runs: dict[int, Run]) -> None:
     total = len(load_cases())
     print(f"\nquery set: {total} queries (tests/search_queries.yml); probes: {', '.join(PROBES)}")
     print(f"{'size':>6} {'engine':<9} {'top-3':>11} {'first right':>12} {'visit KB':>9} "
-          f"{'index KB':>9} {'build s':>8}")
+          f"{'index KB':>9} {'build s':>8} {'CPU s':>7}")
     for size in sizes:
         results, plain, _ = runs[size]
         for engine in ENGINES:
@@ -287,21 +309,25 @@ def report(sizes: list[int], runs: dict[int, Run]) -> None:
             first = _median(r.first_result)
             print(f"{size or 'shipped':>6} {engine:<9} {r.hits:>3}/{total} {r.hits / total:>5.0%} "
                   f"{first:>10.2f} s {_median([b / 1024 for b in r.visit_bytes]):>9.0f} "
-                  f"{r.index_bytes / 1024:>9.0f} {r.build_seconds:>8.1f}")
-        print(f"{'':>6} {'(none)':<9} {'':>11} {'':>12} {'':>9} {'':>9} {plain:>8.1f}")
+                  f"{r.index_bytes / 1024:>9.0f} {r.build.wall:>8.1f} {r.build.cpu:>7.1f}")
+        print(f"{'':>6} {'(none)':<9} {'':>11} {'':>12} {'':>9} {'':>9} {plain.wall:>8.1f} "
+              f"{plain.cpu:>7.1f}")
     largest = max(sizes)
     smallest = min(sizes)
     ours = runs[largest][0]["ours"]
     first = _median(ours.first_result)
     extra = _median(ours.visit_bytes) - _median(runs[smallest][0]["ours"].visit_bytes)
-    ratio = ours.build_seconds / runs[largest][1]
+    plain = runs[largest][1]
+    # CPU time is the judged figure: on a shared machine wall time follows the load.
+    ratio = ours.build.cpu / plain.cpu
     print(f"\nours at {largest}: first right result {first:.2f} s (target <= {TARGET_SECONDS} s): "
           f"{'OK' if first <= TARGET_SECONDS else 'MISSED'}")
     print(f"ours at {largest}: {extra / 1024:.0f} KB beyond the {smallest or 'shipped'} site's "
           f"visit (target <= {TARGET_EXTRA_BYTES // 1024} KB): "
           f"{'OK' if extra <= TARGET_EXTRA_BYTES else 'MISSED'}")
-    print(f"ours at {largest}: build {ratio:.3f}x of the build without search "
-          f"(target <= {TARGET_BUILD}x): {'OK' if ratio <= TARGET_BUILD else 'MISSED'}")
+    print(f"ours at {largest}: build {ratio:.3f}x of the build without search in CPU time "
+          f"(wall {ours.build.wall / plain.wall:.3f}x) (target <= {TARGET_BUILD}x): "
+          f"{'OK' if ratio <= TARGET_BUILD else 'MISSED'}")
     print("\nwhat our query handling buys (top-3 hits, same engine under Node):")
     print(f"{'':<28}" + "".join(f"{size or 'shipped':>10}" for size in sizes))
     for name in ABLATIONS:
