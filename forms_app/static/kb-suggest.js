@@ -99,6 +99,10 @@
           link.setAttribute("target", "_blank");
           link.setAttribute("rel", "noopener");
         });
+        doc.body.querySelectorAll("img[src]").forEach(function (image) {
+          image.setAttribute("src", new URL(image.getAttribute("src"), location.origin + url).href);
+          image.removeAttribute("srcset");
+        });
         var fragment = document.createDocumentFragment();
         fragment.append.apply(fragment, Array.from(doc.body.childNodes));
         return fragment.childNodes.length ? fragment : null;
