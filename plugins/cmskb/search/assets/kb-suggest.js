@@ -1,5 +1,7 @@
 /* Answers before a request: while a customer types the subject or the body of a request
-   form, up to five of the site's questions that match appear under the field.
+   form, up to five of the site's questions that match appear under the field. The site
+   build ships this file (and stylesheets/kb-suggest.css, which it adds to the page) for the
+   forms sidecar, which includes it from /assets/javascripts/.
 
    A form marks where the suggestions go with an empty <div data-kb-suggest="FIELD-ID">
    after the field; without this script the container stays empty. The questions come from
@@ -244,7 +246,8 @@
     if (script) {
       var style = document.createElement("link");
       style.rel = "stylesheet";
-      style.href = script.src.replace(/kb-suggest\.js(\?.*)?$/, "kb-suggest.css$1");
+      style.href = script.src.replace(/javascripts\/kb-suggest\.js(\?.*)?$/,
+        "stylesheets/kb-suggest.css$1");
       document.head.append(style);
     }
     document.querySelectorAll("[data-kb-suggest]").forEach(function (box) {
