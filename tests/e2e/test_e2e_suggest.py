@@ -182,6 +182,9 @@ def test_suggestions_and_an_open_answer_look_right(
 ) -> None:
     open_suggestions(page)
     answer = box(page, "title").locator(".kb-suggest__answer").first
+    # the suggestions' style sheet (added by the script) is in force
+    panel = box(page, "title").locator(".kb-suggest__panel")
+    assert panel.evaluate("e => getComputedStyle(e).borderLeftStyle") == "solid"
     # the answer's own ids are dropped: the form's ids stay unique
     assert answer.locator("[id]").count() == 0
     assert page.evaluate(

@@ -1,5 +1,7 @@
 /* Answers before a request: while a customer types the subject or the body of a request
-   form, up to five of the site's questions that match appear under the field.
+   form, up to five of the site's questions that match appear under the field. The site
+   build ships this file (and stylesheets/kb-suggest.css, which it adds to the page) for the
+   forms sidecar, which includes it from /assets/javascripts/.
 
    A form marks where the suggestions go with an empty <div data-kb-suggest="FIELD-ID">
    after the field; without this script the container stays empty. The questions come from
@@ -98,6 +100,10 @@
           link.setAttribute("href", new URL(link.getAttribute("href"), location.origin + url).href);
           link.setAttribute("target", "_blank");
           link.setAttribute("rel", "noopener");
+        });
+        doc.body.querySelectorAll("img[src]").forEach(function (image) {
+          image.setAttribute("src", new URL(image.getAttribute("src"), location.origin + url).href);
+          image.removeAttribute("srcset");
         });
         var fragment = document.createDocumentFragment();
         fragment.append.apply(fragment, Array.from(doc.body.childNodes));
@@ -240,7 +246,8 @@
     if (script) {
       var style = document.createElement("link");
       style.rel = "stylesheet";
-      style.href = script.src.replace(/kb-suggest\.js(\?.*)?$/, "kb-suggest.css$1");
+      style.href = script.src.replace(/javascripts\/kb-suggest\.js(\?.*)?$/,
+        "stylesheets/kb-suggest.css$1");
       document.head.append(style);
     }
     document.querySelectorAll("[data-kb-suggest]").forEach(function (box) {
