@@ -115,6 +115,7 @@ def serve(site: Path, work: Path, port: int) -> tuple[ServerProcess, ServerProce
         **SECRETS,
         "CMSKIT_FORMS_DATABASE_URL": f"sqlite:///{work / 'queue.sqlite3'}",
         "CMSKIT_FORMS_SITE_URL": f"http://127.0.0.1:{port}/",
+        "CMSKIT_FORMS_SITE_DIR": str(site),  # the forms' pages in this build's frame
         "FORMS_BIND": f"127.0.0.1:{app_port}",
         "FORMS_WORKERS": "2",
     }
