@@ -69,7 +69,8 @@ def crawl(
     (site / "canary.html").write_text(CANARY, encoding="utf-8")
     url = f"sqlite:///{work / 'queue.sqlite3'}"
     forms = create_app(
-        {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "links", "SUPPORT_ID_PEPPER": "p"}
+        {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "links", "SUPPORT_ID_PEPPER": "p",
+         "SITE_DIR": str(site)}  # the forms' pages in this build's frame, crawled too
     )
     server = make_server(
         "127.0.0.1", 0, _with_linkchecker_header(build_wsgi_app(site, forms)), threaded=True

@@ -44,7 +44,9 @@ FRAME_PARTS = """() => {
     icon: all('link[rel=icon]', (l) => path(l.href)),
     styles: all('link[rel=stylesheet]', (l) => path(l.href))
       .filter((p) => !p.startsWith('/forms/')),
-    scripts: all('script[src]', (s) => path(s.src)),
+    // the frame's scripts; a page's own (in its content, e.g. the forms' suggestions) aside
+    scripts: all('script[src]', (s) => s.closest('#kb-content') ? null : path(s.src))
+      .filter((p) => p !== null),
   };
 }"""
 

@@ -38,11 +38,13 @@ CASES = [
 ]
 
 # Count the queries the page sends to the search worker (message type 2, see the worker).
+# Queries posted to search workers. The header search of the site's frame asks its worker
+# once with its empty box when it is ready: only queries with text count here.
 COUNT_QUERIES = """
 window.__kbQueries = [];
 const post = Worker.prototype.postMessage;
 Worker.prototype.postMessage = function (message, ...rest) {
-  if (message && message.type === 2) window.__kbQueries.push(message.data);
+  if (message && message.type === 2 && message.data) window.__kbQueries.push(message.data);
   return post.call(this, message, ...rest);
 };
 """
