@@ -53,6 +53,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' form data (tests/forms_helpers.py)
 from forms_helpers import feedback_data  # noqa: E402
+from forms_site import built_site  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
 UNAVAILABLE = "ただいま混み合っているため"
@@ -311,6 +312,7 @@ def main() -> int:
             "CMSKIT_FORMS_SECRET_KEY": secrets.token_hex(32),
             "CMSKIT_FORMS_SUPPORT_ID_PEPPER": secrets.token_hex(32),
             "CMSKIT_FORMS_DATABASE_URL": database_url,
+            "CMSKIT_FORMS_SITE_DIR": str(built_site()),
             "CMSKIT_FORMS_RATELIMIT_STORAGE_URI": redis_server.url,
             "CMSKIT_FORMS_SUBMIT_RATE_LIMIT": "1000000 per minute",
             "CMSKIT_FORMS_SESSION_COOKIE_SECURE": "false",

@@ -54,6 +54,7 @@ from itsdangerous import URLSafeTimedSerializer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' form data (tests/forms_helpers.py)
 from forms_helpers import feedback_data  # noqa: E402
+from forms_site import built_site  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
 SECRET = "bench-secret-key-3f9a1c7e5d2b8046af1e9c3d"
@@ -189,6 +190,7 @@ def _server_env(tmp: str, db: Path, redis_uri: str, prefix: str) -> dict[str, st
         CMSKIT_FORMS_SECRET_KEY=SECRET,
         CMSKIT_FORMS_SUPPORT_ID_PEPPER=PEPPER,
         CMSKIT_FORMS_INSTANCE_PATH=tmp,
+        CMSKIT_FORMS_SITE_DIR=str(built_site()),
         CMSKIT_FORMS_DATABASE_URL=f"sqlite:///{db}",
         CMSKIT_FORMS_SESSION_COOKIE_SECURE="false",
         CMSKIT_FORMS_SUBMIT_RATE_LIMIT="1000000 per minute",

@@ -9,11 +9,14 @@ Served under ``/forms/`` on the site's own origin. Its parts, each a subpackage:
   accounts and notifications;
 - `forms_app.storage`: the queue database both sides share (engines and transactions,
   schema, migrations, which errors mean "unavailable");
+- `forms_app.votes`: the "役に立ちましたか?" votes of the question pages (JSON under
+  ``/forms/votes/``), which the review side counts and ranks;
 - `forms_app.ratelimit`: every limit (submits, status lookups, wrong support IDs, reviewer
   logins), counted the same way.
 
 Beside them, app-wide modules: `config` (every setting, checked at start), `errors` (the
-Japanese error pages), `security` (headers), `inputs` (the one rule
+Japanese error pages), `frame` (the built site's frame the customer pages are rendered
+in), `security` (headers), `inputs` (the one rule
 for text people send), `labels`, `timeutil`, and `cli` (``cmskit-forms``). Dependencies go
 one way: public and review use storage, ratelimit and the app-wide modules, and touch each
 other in two places only: a submit queues the reviewers' notifications (`review.notify`),
@@ -34,12 +37,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cmskb.formats import date_ja, number_ja
 from flask import Flask
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import exc as sa_exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forms_app import errors, public, ratelimit, review, security
+from forms_app import errors, frame, public, ratelimit, review, security, votes
 from forms_app.config import (
     DEFAULTS,
     ConfigError,
@@ -57,8 +61,17 @@ __all__ = ["ConfigError", "SchemaError", "create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bool = True) -> Flask:
-    """Build the app; raises ConfigError or SchemaError when it must not start."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None,
+    *,
+    check_schema: bool = True,
+    check_frame: bool = True,
+) -> Flask:
+    """Build the app; raises ConfigError or SchemaError when it must not start.
+
+    `check_frame` False (the command line, which renders no page) lets a missing built
+    site pass with the plain frame (forms_app.frame).
+    """
     overrides = read_environment() if test_config is None else dict(test_config)
     instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("CMSKIT_FORMS_INSTANCE_PATH")
     app = Flask(
@@ -86,7 +99,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, check_schema: bo
     security.init_app(app)
     public.init_app(app)
     review.init_app(app)
+    votes.init_app(app)
     _register_error_pages(app)
+    frame.init_app(app, required=check_frame)
+    app.jinja_env.filters["date_ja"] = date_ja
+    app.jinja_env.filters["number_ja"] = number_ja
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["site_name"] = app.config["SITE"].name

@@ -25,7 +25,7 @@ from forms_app.storage.migrations import SchemaError, migrate
 
 def _make_app() -> Flask:
     try:
-        return create_app(check_schema=False)
+        return create_app(check_schema=False, check_frame=False)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -43,6 +43,7 @@ ENV_PREFIX = "CMSKIT_FORMS"
 DEV_ENVS = frozenset({"development", "testing"})
 REQUIRED_OUTSIDE_DEV = ("SECRET_KEY", "SUPPORT_ID_PEPPER")
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
+DEFAULT_SITE_DIR = Path(__file__).resolve().parents[1] / "site"
 
 DEFAULTS: dict[str, Any] = {
     # "development", "testing" or anything else (treated as production).
@@ -56,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # well below gunicorn's and nginx's timeouts (30 s in deploy/).
     "WRITE_TIMEOUT": 10,
     "CONTENT_DIR": str(DEFAULT_CONTENT_DIR),
+    # The built site (mkdocs build / cmskb build): its frame page (site-frame/index.html)
+    # frames the customer pages (forms_app.frame); required outside development and testing.
+    "SITE_DIR": str(DEFAULT_SITE_DIR),
     # Absolute URL of the public site; the docs form accepts page URLs of this host only.
     "SITE_URL": "",
     "TIMEZONE": "Asia/Tokyo",
@@ -86,6 +90,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": False,
     "SUBMIT_RATE_LIMIT": "20 per minute;200 per day",
     "STATUS_RATE_LIMIT": "60 per minute",
+    # "役に立ちましたか?" votes (forms_app.votes): votes sent per client, state/token reads
+    # per client, the browser's voter cookie's lifetime, and how many はい votes put a
+    # question in popular.json.
+    "VOTE_RATE_LIMIT": "30 per minute;300 per day",
+    "VOTE_STATE_RATE_LIMIT": "120 per minute",
+    "VOTE_COOKIE_DAYS": 365,
+    "VOTE_POPULAR_MIN_YES": 3,
     # Failed support-ID attempts in a sliding window, per client address and per ID.
     # Storage: Redis when RATELIMIT_STORAGE_URI is redis://..., else the queue database.
     "FAILED_ATTEMPTS_PER_CLIENT": 10,
@@ -117,7 +128,8 @@ MAX_REVIEW_PER_PAGE = 200
 
 # Settings whose environment value must stay a string even if it looks like JSON.
 _STRING_SETTINGS = (
-    "SECRET_KEY", "SUPPORT_ID_PEPPER", "DATABASE_URL", "SITE_URL", "CONTENT_DIR", "TIMEZONE",
+    "SECRET_KEY", "SUPPORT_ID_PEPPER", "DATABASE_URL", "SITE_URL", "CONTENT_DIR", "SITE_DIR",
+    "TIMEZONE",
     "NOTIFY_SMTP_USER", "NOTIFY_SMTP_PASSWORD", "NOTIFY_WEBHOOK_SECRET",
 )
 
@@ -239,13 +251,16 @@ def _check_settings(config: dict[str, Any]) -> None:
     _whole(config, "FAILED_ATTEMPTS_WINDOW", 1)
     _whole(config, "MAX_CONTENT_LENGTH", 1024)
     _whole(config, "REVIEW_DEVICE_DAYS", 1)
+    _whole(config, "VOTE_COOKIE_DAYS", 1)
+    _whole(config, "VOTE_POPULAR_MIN_YES", 1)
     _whole(config, "REVIEW_PER_PAGE", 1, MAX_REVIEW_PER_PAGE)
     # Below gunicorn's and nginx's 30 s timeouts (deploy/), so our 503 comes first.
     _seconds(config, "WRITE_TIMEOUT", 25)
     _seconds(config, "REDIS_TIMEOUT", 25)
     _seconds(config, "REVIEW_SESSION_HOURS", 24 * 365)
     for key in ("SUBMIT_RATE_LIMIT", "STATUS_RATE_LIMIT", "REVIEW_LOGIN_LIMIT",
-                "REVIEW_LOGIN_CLIENT_LIMIT", "REVIEW_LOGIN_USER_LIMIT"):
+                "REVIEW_LOGIN_CLIENT_LIMIT", "REVIEW_LOGIN_USER_LIMIT", "VOTE_RATE_LIMIT",
+                "VOTE_STATE_RATE_LIMIT"):
         _limit_string(config, key)
     if config.get("RATELIMIT_STRATEGY", "fixed-window") != "fixed-window":
         raise _SettingError("RATELIMIT_STRATEGY", "must be fixed-window (every limit counts so)")
@@ -266,6 +281,10 @@ def _check_settings(config: dict[str, Any]) -> None:
             "TIMEZONE", f"must be a time zone name such as Asia/Tokyo, not {zone!r}"
         ) from err
     _http_url(str(config.get("SITE_URL") or ""), "SITE_URL")
+    site_dir = config.get("SITE_DIR")
+    if not isinstance(site_dir, str | os.PathLike) or not str(site_dir).strip():
+        raise _SettingError("SITE_DIR", f"must be the built site's folder, not {site_dir!r}")
+    config["SITE_DIR"] = str(site_dir)
     for key in ("BENCH", "SESSION_COOKIE_SECURE"):
         if not isinstance(config.get(key), bool):
             raise _SettingError(key, f"must be true or false, not {config.get(key)!r}")

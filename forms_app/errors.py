@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
+from cmskb.formats import number_ja
 from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -108,7 +109,7 @@ def rate_limited(error: HTTPException) -> tuple[str, int]:
 def too_large(error: HTTPException) -> tuple[str, int]:
     limit = current_app.config["MAX_CONTENT_LENGTH"] // 1024
     message = (
-        f"送信内容が大きすぎるため受け付けられませんでした(上限 {limit} KiB)。"
+        f"送信内容が大きすぎるため受け付けられませんでした(上限 {number_ja(limit)} KiB)。"
         "ブラウザの「戻る」で入力画面に戻り、長い欄を短くしてから送信してください。"
     )
     return render_template("error.html", title="送信内容が大きすぎます", message=message), 413

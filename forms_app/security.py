@@ -7,7 +7,7 @@ and send nothing to other sites. ``no-referrer`` would make every HTTPS form pos
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g
 
 CSP = "; ".join(
     [
@@ -33,8 +33,21 @@ HEADERS = {
 }
 
 
+def policy(script_hashes: tuple[str, ...] = ()) -> str:
+    """The CSP, allowing these inline scripts (by hash) beside the app's own files.
+
+    A page in the site's frame (forms_app.frame) carries Material's small inline scripts
+    (storage helpers, palette); only exactly those are allowed, never 'unsafe-inline'.
+    """
+    if not script_hashes:
+        return CSP
+    return CSP.replace("script-src 'self'", "script-src 'self' " + " ".join(script_hashes), 1)
+
+
 def add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
+        if name == "Content-Security-Policy":
+            value = policy(g.get("frame_script_hashes", ()))
         response.headers.setdefault(name, value)
     # Pages hold a CSRF token and what a person typed: never cache them.
     if response.mimetype == "text/html":

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cmskb.formats import date_ja
+
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 
 
@@ -39,6 +41,14 @@ def local_text(value: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
     aware = as_utc(value)
     assert aware is not None
     return aware.astimezone(zone or local_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def local_date_text(value: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
+    """The local calendar day of `value` as the site writes dates (2026年12月7日), or ""."""
+    aware = as_utc(value)
+    if aware is None:
+        return ""
+    return date_ja(aware.astimezone(zone or local_zone()).date())
 
 
 def local_today(zone: dt.tzinfo | None = None) -> dt.date:

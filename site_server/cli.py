@@ -132,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    app, demo_id = forms.prepare(args.database_url, demo_id=not args.no_demo_id)
+    app, demo_id = forms.prepare(
+        args.database_url, demo_id=not args.no_demo_id, site_dir=site_dir
+    )
     server = make_server(args.host, args.port, build_wsgi_app(site_dir, app), threaded=True)
     base = f"http://{args.host}:{server.server_port}"
     print(f"Serving {site_dir.resolve()} at {base}/ and the request forms at {base}/forms/")

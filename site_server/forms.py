@@ -9,6 +9,7 @@ settings without their secrets exactly as gunicorn would.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from flask import Flask
 
@@ -20,9 +21,17 @@ from forms_app.storage.migrations import migrate
 DEMO_PRODUCT = "cloud"
 
 
-def prepare(database_url: str | None, *, demo_id: bool = True) -> tuple[Flask, str | None]:
-    """The Flask app with its queue migrated, and a fresh demo support ID (or None)."""
+def prepare(
+    database_url: str | None, *, demo_id: bool = True, site_dir: Path | None = None
+) -> tuple[Flask, str | None]:
+    """The Flask app with its queue migrated, and a fresh demo support ID (or None).
+
+    `site_dir`, the built site served beside it, also frames the forms' pages
+    (``CMSKIT_FORMS_SITE_DIR``, forms_app.frame).
+    """
     os.environ.setdefault("CMSKIT_FORMS_ENV", "development")
+    if site_dir is not None:
+        os.environ["CMSKIT_FORMS_SITE_DIR"] = str(site_dir.resolve())
     if database_url:
         os.environ["CMSKIT_FORMS_DATABASE_URL"] = database_url
     app = create_app()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import tempfile
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cmskb.frame import FRAME_FILE
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, Table, func, select
@@ -25,9 +29,23 @@ _CSRF_INPUT = re.compile(r'<input\b[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)
 _RECEIPT = re.compile(r'class="receipt__number" lang="en">([0-9A-Z-]+)<')
 
 
+@functools.cache
+def plain_site() -> Path:
+    """A site folder holding only a frame (the sidecar's plain one), for forms tests that
+    start with production settings, which refuse to start without a frame; the real built
+    site's frame is tested in tests/test_forms_frame.py and tests/e2e/test_e2e_frame.py."""
+    site = Path(tempfile.mkdtemp(prefix="plain-site-"))
+    frame = site / FRAME_FILE
+    frame.parent.mkdir(parents=True)
+    source = resources.files("forms_app") / "templates" / "fallback_frame.html"
+    frame.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return site
+
+
 def config_for(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     """Configuration for a test app whose database and instance folder live in tmp_path."""
     config: dict[str, Any] = {
+        "SITE_DIR": str(plain_site()),
         "ENV": "testing",
         "TESTING": True,
         "SECRET_KEY": SECRET_KEY,

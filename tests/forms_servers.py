@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forms_helpers import csrf_from
+from forms_helpers import csrf_from, plain_site
 from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
 from review_helpers import PASSWORD
 
@@ -119,6 +119,7 @@ def server_env(database_url: str, **settings: str) -> dict[str, str]:
     env.update(SECRETS)
     env["CMSKIT_FORMS_DATABASE_URL"] = database_url
     env["CMSKIT_FORMS_SESSION_COOKIE_SECURE"] = "false"  # plain HTTP on loopback
+    env["CMSKIT_FORMS_SITE_DIR"] = str(plain_site())  # production settings need a frame
     env.update({f"CMSKIT_FORMS_{name}": value for name, value in settings.items()})
     return env
 

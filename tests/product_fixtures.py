@@ -168,6 +168,8 @@ def _forms_env(database_url: str) -> dict[str, str]:
         # Every browser test posts from 127.0.0.1: the default per-client submit limit
         # (20 a minute) is tested by the forms' own tests, not here.
         "CMSKIT_FORMS_SUBMIT_RATE_LIMIT": "500 per minute",
+        # Every question page a browser test opens asks for its vote (kb-votes.js).
+        "CMSKIT_FORMS_VOTE_STATE_RATE_LIMIT": "1000 per minute",
     }
 
 

@@ -92,6 +92,7 @@ def _downgrade_to_v2(engine: Engine) -> None:
         conn.execute(text("DROP INDEX ix_requests_idempotency"))
         conn.execute(text("ALTER TABLE requests DROP COLUMN idempotency_key"))
         conn.execute(text("DROP TABLE rate_counters"))
+        conn.execute(text("DROP TABLE votes"))  # what version 5 added
         conn.execute(text("UPDATE schema_version SET version = 2"))
         conn.execute(
             text("INSERT INTO reviewers (username, password_hash, active, created_at) "
@@ -112,7 +113,8 @@ def _check_upgraded(engine: Engine) -> None:
         tables = set(inspect(conn).get_table_names())
     assert "request_id" in columns
     assert "idempotency_key" in request_columns and "rate_counters" in tables
-    assert migrate(engine).before == SCHEMA_VERSION == 4
+    assert migrate(engine).before == SCHEMA_VERSION == 5
+    assert "votes" in tables
 
 
 def test_upgrade_from_version_2_gives_existing_reviewers_a_session_key(engine: Engine) -> None:

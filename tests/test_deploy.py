@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import require_service
 from each_build import each_built_site, each_product, site_builder  # noqa: F401
-from forms_helpers import csrf_from, docs_data, feedback_data
+from forms_helpers import csrf_from, docs_data, feedback_data, plain_site
 from forms_servers import Session
 from product_fixtures import BIN, ROOT, ServerProcess, free_port, wait_for_http
 
@@ -99,6 +99,7 @@ def test_gunicorn_config_loads_the_app(tmp_path: Path) -> None:
         **SECRETS,
         "FORMS_WORKERS": "2",
         "CMSKIT_FORMS_DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}",
+        "CMSKIT_FORMS_SITE_DIR": str(plain_site()),
     }
     migrate = subprocess.run(
         [str(BIN / "cmskit-forms"), "migrate"], cwd=ROOT, env=env, capture_output=True,
@@ -172,6 +173,7 @@ def stack(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "CMSKIT_FORMS_DATABASE_URL": f"sqlite:///{work / 'queue.sqlite3'}",
         # PROXY_COUNT is not set here: deploy/gunicorn.conf.py must set it for nginx.
         "CMSKIT_FORMS_SITE_URL": SITE_URL,
+        "CMSKIT_FORMS_SITE_DIR": str(site),
         "CMSKIT_FORMS_FAILED_ATTEMPTS_PER_CLIENT": str(WRONG_IDS_PER_CLIENT),
         "FORMS_BIND": f"127.0.0.1:{app_port}",
         "FORMS_WORKERS": "2",
@@ -314,6 +316,8 @@ def test_too_large_bodies_get_a_japanese_413_from_the_app_or_nginx(stack: Stack)
     assert "Request Entity Too Large" not in page and "<center>nginx" not in page
     assert headers["Content-Type"].lower().replace(" ", "") == "text/html;charset=utf-8"
     assert headers["X-Content-Type-Options"] == "nosniff"
+    # ... and in the site's frame (built from it: errors/413.html), as on every site page.
+    assert 'class="md-header"' in page and 'class="md-search__input"' in page
 
 
 def _session_cookie(headers: dict[str, str]) -> str:
@@ -420,3 +424,61 @@ def test_behind_nginx_a_chunked_body_over_the_limit_gets_a_japanese_413(stack: S
         answer = browser.request("POST", "/forms/feedback/", pieces, headers)
         assert answer.status == 413, size
         assert "送信内容が大きすぎます" in answer.body, size
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_with_the_sidecar_down_nginx_answers_the_sites_503_page(
+    built_site: Path, tmp_path: Path
+) -> None:
+    """Nothing listens where gunicorn should: the build's Japanese 503 page, in the frame."""
+    nginx = _require_nginx()
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site)
+    for path in [tmp_path, *site.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    port = free_port()
+    config = nginx_config_for(site, port, free_port(), tmp_path)
+    web = ServerProcess([nginx, "-c", str(config), "-g", "daemon off;"], cwd=tmp_path,
+                        env=dict(os.environ))
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/", server=web)
+        status, headers, body = _fetch(f"http://127.0.0.1:{port}/forms/feedback/")
+        page = body.decode("utf-8")
+        assert status == 503
+        assert "ただいま利用できません" in page and "<center>nginx" not in page
+        assert 'class="md-header"' in page and 'class="md-tabs__link"' in page
+        assert headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        # The page is only an answer to an error, never a page of its own.
+        assert _fetch(f"http://127.0.0.1:{port}/errors/503.html")[0] == 404
+    finally:
+        web.stop(signal.SIGTERM)
+
+
+# ---------------------------------------------------- "役に立ちましたか?" behind nginx
+
+
+@pytest.mark.service
+@pytest.mark.slow
+def test_behind_nginx_a_vote_is_recorded_and_changed_by_its_browser(stack: Stack) -> None:
+    """The question page stays cacheable; the vote goes through nginx to either worker."""
+    status, headers, page = _fetch(stack.base_url + "/faq/forum/")
+    assert status == 200 and 'data-kb-vote="forum"' in page.decode("utf-8")
+    assert "no-store" not in headers.get("Cache-Control", "")
+    reader = _browser(stack, "127.0.0.5")
+    token = json.loads(reader.get("/forms/votes/forum").body)["token"]
+    sent = {"Content-Type": "application/json", "X-CSRFToken": token,
+            "Origin": stack.base_url, "Referer": stack.base_url + "/faq/forum/"}
+    for choice in ("yes", "no"):
+        answer = reader.request("POST", "/forms/votes/forum",
+                                json.dumps({"vote": choice}).encode(), sent)
+        assert answer.status == 200, answer.body
+    state = reader.get("/forms/votes/forum")
+    assert json.loads(state.body)["vote"] == "no"
+    assert state.headers["Cache-Control"] == "no-store"
+    forged = reader.request("POST", "/forms/votes/forum", b'{"vote": "yes"}',
+                            {**sent, "Origin": "https://attacker.example"})
+    assert forged.status == 403
+    popular = reader.get("/forms/votes/popular.json")
+    assert popular.status == 200 and popular.headers["Cache-Control"] == "public, max-age=300"

@@ -66,7 +66,11 @@ def test_pages_are_japanese_with_security_headers(client: FlaskClient, path: str
     assert '<html lang="ja">' in html
     assert '<a class="md-header__title" href="/">CMSKIT サポート</a>' in html
     assert 'href="/faq/"' in html and 'href="/plans/"' in html
-    assert "<script" not in html
+    # scripts only from our own files (the policy allows none inline): the site build's
+    # suggestions script
+    suggest = '<script src="/assets/javascripts/kb-suggest.js" defer></script>'
+    for tag in re.findall(r"<script\b[^>]*>(?:[^<]*)</script>", html):
+        assert tag == suggest
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -80,6 +84,20 @@ def test_form_pages_state_eligibility_and_no_individual_answer(client: FlaskClie
         assert "サポートID" in html
         assert "パートナー様" in html
         assert "個別のご回答" in html
+
+
+def test_only_the_empty_forms_are_for_search_engines(client: FlaskClient) -> None:
+    """The two forms, as first shown, may be found from a search engine (with a description);
+    re-rendered with errors, and every other page, they say noindex."""
+    noindex = '<meta name="robots" content="noindex">'
+    for path in ("/feedback/", "/docs-request/"):
+        html = client.get(path).get_data(as_text=True)
+        assert noindex not in html
+        assert re.search(r'<meta name="description" content="[^"]*フォームです。', html)
+        refused = client.post(path, data={})
+        assert noindex in refused.get_data(as_text=True)
+    for path in ("/", "/status/"):
+        assert noindex in client.get(path).get_data(as_text=True)
 
 
 def test_products_come_from_site_yml(client: FlaskClient) -> None:
@@ -443,7 +461,8 @@ def test_status_page_shows_status_and_date_only(app: Flask, client: FlaskClient)
     html = response.get_data(as_text=True)
     assert "受付済み" in html and receipt in html
     assert "秘密の件名" not in html and "並び順" not in html
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).strftime("%Y年%m月%d日")
+    now = dt.datetime.now(dt.timezone(dt.timedelta(hours=9)))
+    today = f"{now.year}年{now.month}月{now.day}日"  # as the site writes dates: no zero
     assert today in html
     with engine_of(app).begin() as conn:
         conn.execute(requests.update().values(status="published"))

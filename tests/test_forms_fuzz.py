@@ -21,14 +21,21 @@ import pytest
 from content_helpers import copy_fixture
 from flask import Flask
 from flask.testing import FlaskClient
-from forms_helpers import add_support_id, csrf_from, docs_data, engine_of, feedback_data
+from forms_helpers import (
+    add_support_id,
+    count_rows,
+    csrf_from,
+    docs_data,
+    engine_of,
+    feedback_data,
+)
 from forms_helpers import make_app as make_test_app
 from review_helpers import PASSWORD, add_request, add_reviewer, move_to
 from services import postgres_schema
 from sqlalchemy import Engine, func, select
 
 from forms_app.review import drafts
-from forms_app.storage.schema import outbox, request_history, requests
+from forms_app.storage.schema import outbox, request_history, requests, votes
 
 VALID_ID = "CK-FUZZ-0001"
 
@@ -137,6 +144,9 @@ def test_every_query_parameter_of_every_route(app: Flask) -> None:
          ["status", "form", "product", "from", "to", "claimed_by", "q", "order", "page", "x"]),
         (reviewer, f"/review/requests/{item['id']}", ["x"]),
         (reviewer, "/review/static/review.css", ["x"]),
+        (reviewer, "/review/votes", ["x"]),
+        (public, "/votes/popular.json", ["x"]),
+        (public, "/votes/install-steps", ["x"]),
     ]
     posts = [
         (public, path, fields) for path, fields in _form_cases(engine)
@@ -161,6 +171,16 @@ def test_every_query_parameter_of_every_route(app: Flask) -> None:
         for bad in BAD_VALUES:
             response = client.post(f"{path}?x={bad.encoded}", data={**fields, "csrf_token": token})
             _assert_refused(response, f"POST {path}?x= {bad.name}")
+    # A vote (JSON, token in a header, kb-votes.js): refused before anything is stored.
+    vote = "/votes/install-steps"
+    reached.add(routes.match(vote, method="POST")[0])
+    token = public.get(vote).get_json()["token"]
+    for bad in BAD_VALUES:
+        response = public.post(
+            f"{vote}?x={bad.encoded}", json={"vote": "yes"}, headers={"X-CSRFToken": token}
+        )
+        _assert_refused(response, f"POST {vote}?x= {bad.name}")
+    assert count_rows(engine, votes) == 0
     assert _snapshot(engine) == before
     every = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert reached == every, every - reached  # a new route must be added to this test

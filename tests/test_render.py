@@ -185,31 +185,37 @@ def test_drafts_are_not_published(pages: dict[str, str]) -> None:
 def test_tax_rule_is_data(rounding: Rounding, excl: int, incl: int) -> None:
     plans = [("A", "1年間サポート(8チケット付)", 12, True, 8, excl)]
     content = make_content(rounding=rounding, plans=plans)
-    assert f"**{yen(incl)}**" in render_plans(content)
+    assert f"<strong>{yen(incl)}</strong>" in render_plans(content)
 
 
 def test_price_table_shows_seed_prices_with_and_without_tax(pages: dict[str, str]) -> None:
     html = to_html(pages["plans/index.md"])
     rows = re.findall(r"<tr>\s*(.*?)</tr>", html, re.S)
-    cells = {
-        re.sub(r"<[^>]+>", "", r[0]): [re.sub(r"<[^>]+>", "", c) for c in r]
-        for r in (re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows)
-        if r
-    }
+    cells: dict[str, list[str]] = {}
+    for row in rows:
+        header = re.search(r'<th scope="row">(.*?)</th>', row, re.S)
+        if header:  # the plan (code, name), then its values, each with its column's label
+            code, name = re.findall(r"<(?:a|span) [^>]*>(.*?)</(?:a|span)>", header[1])
+            values = re.findall(r'<td[^>]*data-label="([^"]+)"[^>]*>(.*?)</td>', row, re.S)
+            cells[code] = [name] + [re.sub(r"<[^>]+>", "", v) for _, v in values]
+            assert [label for label, _ in values] == [
+                "料金(税込)", "料金(税別)", "1チケットあたり(税込)", "付属チケット", "有効期間",
+                "マイナーバージョンアップ",
+            ]
     assert set(cells) == set("ABCDEFGHI")
     for code, name, months, mvu, tickets, excl in SEED_PLANS:
         row = cells[code]
         incl = excl * 110 // 100
-        assert row[1] == name
-        assert row[5] == f"{incl:,}円"
-        assert row[6] == f"{excl:,}円"
-        assert row[3] == ("あり" if mvu else "なし")
+        assert row[0] == name
+        assert row[1] == f"{incl:,}円"
+        assert row[2] == f"{excl:,}円"
         assert row[4] == f"{tickets}枚"
-        assert row[2] == ("1ヶ月" if months == 1 else f"{months // 12}年")
-    assert cells["A"][5] == "88,000円"
-    assert cells["A"][7] == "11,000円"  # 88,000 / 8
-    assert cells["B"][7] == "約9,778円"  # 176,000 / 18 = 9,777.7…
-    assert cells["I"][7] == "13,200円"
+        assert row[5] == ("1ヶ月" if months == 1 else f"{months // 12}年")
+        assert row[6] == ("あり" if mvu else "なし")
+    assert cells["A"][1] == "88,000円"
+    assert cells["A"][3] == "11,000円"  # 88,000 / 8
+    assert cells["B"][3] == "約9,778円"  # 176,000 / 18 = 9,777.7…
+    assert cells["I"][3] == "13,200円"
 
 
 def test_per_ticket_price_is_exact_or_marked_approximate() -> None:

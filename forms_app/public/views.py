@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,8 @@ from forms_app.public.receipts import parse_receipt
 from forms_app.ratelimit.attempts import AttemptsUnavailable, Refusal, client_key
 from forms_app.storage.db import app_engine
 from forms_app.storage.errors import QueueUnavailable
-from forms_app.timeutil import local_today, local_zone
+from forms_app.timeutil import local_date_text, local_today, local_zone
+from forms_app.votes import questions
 
 log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -198,9 +200,25 @@ def _submission(
     )
 
 
+_QUESTION_PAGE = re.compile(r"^/faq/([a-z0-9]+(?:-[a-z0-9]+)*)/$")
+
+
+def _prefill(form: RequestForm) -> None:
+    """The docs form opened from a question's いいえ (``?page=/faq/<id>/``): the page's URL
+    goes into 対象ページのURL when it is the path of a published question; anything else in
+    the parameter is ignored (the field stays empty, no error)."""
+    if not isinstance(form, DocsRequestForm):
+        return
+    value = request.args.get("page", "")
+    found = _QUESTION_PAGE.fullmatch(value) if len(value) <= 100 else None
+    if found and found.group(1) in questions.catalog(current_app.config["CONTENT_DIR"]):
+        form.page_url.data = value
+
+
 def _handle(page: FormPage) -> tuple[str, int] | Response:
     form = _make_form(page)
     if request.method == "GET":
+        _prefill(form)
         return _render_form(page, form)
     if form.honeypot_filled():
         log.info("honeypot filled on %s from %s", page.form, request.remote_addr)
@@ -336,12 +354,13 @@ def init_app(app: Flask) -> None:
         app.add_url_rule("/_bench/noop-bare", "bench_noop_bare", _bench_noop_bare, methods=["POST"])
         app.extensions["csrf"].exempt(_bench_noop_bare)
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals["local_date"] = local_date_text
 
 
-def field_attrs(field: Any, *, describe: bool = True) -> dict[str, str]:
+def field_attrs(field: Any, *, describe: bool = True, has_hint: bool = False) -> dict[str, str]:
     """ARIA attributes tying a field to its hint and error messages (for templates)."""
     ids = []
-    if field.description:
+    if field.description or has_hint:
         ids.append(f"{field.id}-hint")
     if field.errors:
         ids.append(f"{field.id}-error")

@@ -24,9 +24,19 @@ from flask.cli import with_appcontext
 
 from forms_app.inputs import json_terminal_safe, terminal_lines, terminal_safe
 from forms_app.labels import FORM_LABELS, STATUS_LABELS
-from forms_app.review import accounts, display, drafts, export, notify, retention, triage
+from forms_app.review import (
+    accounts,
+    display,
+    drafts,
+    export,
+    notify,
+    retention,
+    triage,
+    votes_report,
+)
 from forms_app.storage.db import app_engine
 from forms_app.timeutil import local_text, local_today, local_zone
+from forms_app.votes import store as vote_store
 
 log = logging.getLogger(__name__)
 
@@ -284,17 +294,26 @@ def publish_cmd(
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(triage.STATUSES))
 @click.option("--form", type=click.Choice(sorted(FORM_LABELS)))
+@click.option("--votes", "of_votes", is_flag=True,
+              help="リクエストの代わりに「役に立ちましたか?」の回答を書き出す")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="出力先ファイル(既定: 標準出力)")
 @_fail_on_errors
 @with_appcontext
 def export_cmd(
-    fmt: str, statuses: tuple[str, ...], form: str | None, output: Path | None
+    fmt: str, statuses: tuple[str, ...], form: str | None, of_votes: bool, output: Path | None
 ) -> None:
-    """Export requests as CSV (formula-safe, UTF-8 with BOM) or JSON."""
-    flt = triage.ListFilter(statuses=statuses, form=form)
-    rows = triage.all_requests(app_engine(), flt, limit=MAX_EXPORT)
-    text = export.to_csv(rows) if fmt == "csv" else export.to_json(rows)
+    """Export requests (or, with --votes, the votes) as CSV (formula-safe, UTF-8 with BOM)
+    or JSON."""
+    if of_votes:
+        if statuses or form:
+            raise click.UsageError("--votes には --status と --form を付けられません。")
+        rows = vote_store.export_rows(app_engine())
+        text = export.votes_csv(rows) if fmt == "csv" else export.votes_json(rows)
+    else:
+        flt = triage.ListFilter(statuses=statuses, form=form)
+        rows = triage.all_requests(app_engine(), flt, limit=MAX_EXPORT)
+        text = export.to_csv(rows) if fmt == "csv" else export.to_json(rows)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -418,14 +437,18 @@ def deliver_cmd(loop: bool, interval: float, as_json: bool) -> None:
 @_fail_on_errors
 @with_appcontext
 def purge_cmd(days: int, actor: str | None, as_json: bool) -> None:
-    """Blank personal data of finished (closed or accepted) requests older than N days."""
+    """Blank personal data of finished (closed or accepted) requests older than N days, and
+    the voter of votes last changed more than N days ago (they keep counting)."""
     report = retention.purge_closed(app_engine(), older_than_days=days, actor=_actor(actor))
     _emit(
-        {"requests": report.requests, "outbox": report.outbox, "comments": report.comments},
+        {"requests": report.requests, "outbox": report.outbox, "comments": report.comments,
+         "votes": report.votes},
         as_json,
         lambda: click.echo(
             f"{report.requests} 件のリクエストから個人データを削除し、"
             f"履歴のコメント {report.comments} 件と通知 {report.outbox} 件を消しました。"
+            f"「役に立ちましたか?」の回答 {report.votes} 件から"
+            "回答したブラウザーの記録を消しました。"
         ),
     )
 
@@ -446,3 +469,37 @@ def forget_cmd(address: str, actor: str | None, as_json: bool) -> None:
             f"履歴のコメント {report.comments} 件、通知 {report.outbox} 件。"
         ),
     )
+
+
+@cli.command("votes")
+@click.option("--least", type=click.IntRange(1, 1000), default=votes_report.LEAST_HELPFUL,
+              show_default=True, help="「役に立たなかった」順位の件数")
+@json_option
+@_fail_on_errors
+@with_appcontext
+def votes_cmd(least: int, as_json: bool) -> None:
+    """"役に立ちましたか?": the least helpful questions, then every question's counts."""
+    report = votes_report.report(
+        app_engine(), Path(current_app.config["CONTENT_DIR"]),
+        site_url=str(current_app.config.get("SITE_URL") or ""), least=least,
+    )
+
+    def line(row: dict[str, Any]) -> str:
+        title = terminal_safe(row["title"] or "(公開されていないご質問)")
+        return (
+            f"  はい {row['yes']:>5}  いいえ {row['no']:>5}  ({row['helpful_percent']:>3}%)  "
+            f"{row['id']}  {title}"
+        )
+
+    def human() -> None:
+        click.echo("役に立たなかったご質問(「いいえ」の多い順):")
+        for row in report["least_helpful"]:
+            click.echo(line(row))
+        if not report["least_helpful"]:
+            click.echo("  (「いいえ」の回答はまだありません)")
+        click.echo("ご質問ごとの回答数(多い順):")
+        for row in report["questions"]:
+            click.echo(line(row))
+        click.echo(f"回答 {report['votes']} 件、ご質問 {len(report['questions'])} 件")
+
+    _emit(report, as_json, human)

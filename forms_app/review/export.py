@@ -1,4 +1,4 @@
-"""Export requests as CSV (safe to open in a spreadsheet) or JSON (for scripts)."""
+"""Export requests, or the votes, as CSV (safe to open in a spreadsheet) or JSON (for scripts)."""
 
 from __future__ import annotations
 
@@ -82,4 +82,29 @@ def to_json(rows: Iterable[Mapping[str, Any]]) -> str:
     """A JSON array of the rows (datetimes as ISO 8601), unmodified text."""
     views = (public_view(row) for row in rows)
     data = [{col: view.get(col) for col in COLUMNS} for view in views]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+VOTE_COLUMNS: tuple[str, ...] = ("id", "question_id", "vote", "created_at", "updated_at")
+
+
+def _vote_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A vote as exported: no voter, dates in ISO 8601 UTC (as the requests' export)."""
+    return public_view({col: row.get(col) for col in VOTE_COLUMNS})
+
+
+def votes_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The votes (forms_app.votes.store.export_rows) as formula-safe CSV with a header."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(VOTE_COLUMNS)
+    for row in rows:
+        data = _vote_view(row)
+        writer.writerow([_cell(data.get(col)) for col in VOTE_COLUMNS])
+    return buffer.getvalue()
+
+
+def votes_json(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The votes as a JSON array."""
+    data = [_vote_view(row) for row in rows]
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -20,6 +20,12 @@ ones, all last changed more than N days ago. Accepted is not final (it waits to 
 published), but a request accepted and then left alone for the whole retention period has
 had its chance; keeping its personal data for ever would be worse. Requests still waiting
 for triage (received, in review) are never purged: nobody has read them yet.
+
+Votes ("役に立ちましたか?", forms_app.votes) hold no text and no address, only which browser
+voted (a keyed hash of its cookie's random id). A purge blanks that link on votes last
+changed more than N days ago: the vote keeps counting in every total and ranking, and the
+browser can no longer see or change it (a new vote from it counts as a new one). Votes are
+never deleted by a purge: how helpful an answer was is not personal data.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from sqlalchemy import Connection, Engine, Select, String, cast, func, or_, sele
 
 from forms_app.review.triage import CLOSED_STATUSES, check_actor, record
 from forms_app.storage.db import write_tx
-from forms_app.storage.schema import outbox, request_history, requests
+from forms_app.storage.schema import outbox, request_history, requests, votes
 from forms_app.timeutil import utcnow
 
 PURGED_TITLE = "(保存期間経過のため削除)"
@@ -50,6 +56,7 @@ class PurgeReport:
     requests: int  # requests whose personal data was blanked now
     outbox: int  # notifications deleted
     comments: int  # history comments replaced
+    votes: int = 0  # votes whose voter was blanked now
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,12 @@ def purge_closed(
         deleted += conn.execute(
             outbox.delete().where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
         ).rowcount
-    return PurgeReport(len(fresh), deleted, comments)
+        voters = conn.execute(
+            votes.update()
+            .where(votes.c.updated_at < cutoff, votes.c.voter.is_not(None))
+            .values(voter=None)
+        ).rowcount
+    return PurgeReport(len(fresh), deleted, comments, voters)
 
 
 def _scrub_comments(conn: Connection, request_ids: Select[Any]) -> int:

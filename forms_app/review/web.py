@@ -1,4 +1,5 @@
-"""The reviewers' web view under /forms/review/: login, list, detail and triage actions.
+"""The reviewers' web view under /forms/review/: login, list, detail, triage actions, and
+the "役に立ちましたか?" votes of the question pages.
 
 Every page needs a signed-in reviewer (except the login page), every POST carries a CSRF
 token (checked by the app-wide CSRFProtect, which runs before any view and is not exempted
@@ -31,7 +32,7 @@ from flask import (
 
 from forms_app import inputs
 from forms_app.labels import ACTION_LABELS, FORM_LABELS, STATUS_LABELS
-from forms_app.review import accounts, auth, display, drafts, triage
+from forms_app.review import accounts, auth, display, drafts, triage, votes_report
 from forms_app.storage.db import app_engine
 from forms_app.timeutil import local_text, local_zone
 
@@ -330,3 +331,15 @@ def draft(request_id: int) -> str:
         actor=g.reviewer, category=category, products=[pid for pid, _name in _products()],
     )
     return f"FAQの下書きを作りました: faq/{made.category}/{made.faq_id}.yml"
+
+
+@bp.route("/votes")
+@login_required
+def votes() -> Any:
+    """"役に立ちましたか?": the least helpful questions first, then every question's counts."""
+    report = votes_report.report(
+        app_engine(), Path(current_app.config["CONTENT_DIR"]),
+        site_url=str(current_app.config.get("SITE_URL") or ""),
+    )
+    return render_template("review/votes.html", report=report)
+

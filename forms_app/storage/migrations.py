@@ -21,6 +21,7 @@ from forms_app.storage.schema import (
     metadata,
     requests,
     schema_version,
+    votes,
 )
 
 _PG_LOCK_ID = 0x636D736B  # advisory lock serializing concurrent migrations on PostgreSQL
@@ -66,10 +67,16 @@ def _v4_idempotency_key(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _v5_votes(conn: Connection) -> None:
+    """Version 5: the votes table and its indexes (a new table, no existing row changes)."""
+    votes.create(conn, checkfirst=True)
+
+
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     2: _v2_failed_attempts_at_index,
     3: _v3_session_key_and_outbox_request,
     4: _v4_idempotency_key,
+    5: _v5_votes,
 }
 
 

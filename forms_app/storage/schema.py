@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -23,8 +24,8 @@ from sqlalchemy import (
 )
 
 # 2: ix_failed_at; 3: reviewers.session_key, outbox.request_id; 4: rate_counters,
-# requests.idempotency_key (migrations)
-SCHEMA_VERSION = 4
+# requests.idempotency_key; 5: votes (migrations)
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -150,3 +151,22 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_outbox_pending", outbox.c.sent_at, outbox.c.next_attempt_at)
+
+# Version 5: "役に立ちましたか?" votes (forms_app.votes), one row per browser and question:
+# a browser voting again replaces its row. `voter` is HMAC(SECRET_KEY, the random id in
+# the browser's signed cookie), so the table alone cannot be matched to a cookie; no
+# address or other request data is kept. Retention blanks `voter` (the vote still counts,
+# the browser can no longer change it) of votes last changed before the cutoff.
+votes = Table(
+    "votes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("question_id", String(80), nullable=False),
+    Column("voter", String(64)),
+    Column("helpful", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("voter IS NULL OR length(voter) = 64", name="ck_votes_voter"),
+)
+Index("ix_votes_question_voter", votes.c.question_id, votes.c.voter, unique=True)
+Index("ix_votes_updated", votes.c.updated_at)

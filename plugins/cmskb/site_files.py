@@ -27,6 +27,7 @@ from cmskb.content.render import (
 from cmskb.feed import build_rss
 from cmskb.finder.page import finder_assets, finder_markup
 from cmskb.finder.search import FinderTableError
+from cmskb.frame import FRAME_SRC, frame_links, frame_page
 from cmskb.search.site import browser_assets, worker_url
 from cmskb.structured_data import (
     AnswerRenderer,
@@ -41,7 +42,7 @@ FEED_ITEMS = 20
 SEARCH_NONE = "該当するページが見つかりませんでした"
 # `not_in_nav` patterns (gitignore style, from the docs folder) of the question and news
 # item pages, for builders that read them from the configuration.
-NOT_IN_NAV_PATTERNS = ("/faq/*/index.md", "/news/*/index.md")
+NOT_IN_NAV_PATTERNS = ("/faq/*/index.md", "/news/*/index.md", f"/{FRAME_SRC}")
 
 
 class SiteFilesError(ValueError):
@@ -80,8 +81,12 @@ def generate(
         assets.update(browser_assets())
     hidden = {question_uri(q.id) for q in content.published_questions}
     hidden.update(news_uri(n.id) for n in content.news)
+    hidden.add(FRAME_SRC)
+    # The frame other pages are rendered in (cmskb.frame): the forms sidecar's pages.
+    pages = render_pages(content, finder_markup=markup)
+    pages[FRAME_SRC] = frame_page(frame_links(content))
     return SiteFiles(
-        pages=render_pages(content, finder_markup=markup),
+        pages=pages,
         assets=assets,
         nav=[(c.title, category_uri(c.id)) for c in content.categories],
         hidden=frozenset(hidden),

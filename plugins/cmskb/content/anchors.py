@@ -28,9 +28,12 @@ SUPPORT_PAGE = "/support/"
 FEED_FILE = "/feed.xml"
 
 # Ids of the fixed headings of each generated page (see the templates).
-HOME_ANCHORS = frozenset({"top", "news", "faq", "forms", "forum", "paid-support"})
+HOME_ANCHORS = frozenset(
+    {"top", "kb-home-search-query", "news", "faq", "forms", "forum", "paid-support"}
+)
+HOME_POPULAR_ANCHOR = "popular"  # only when site.yml lists `popular` questions
 FAQ_INDEX_ANCHORS = frozenset({"faq"})
-QUESTION_PAGE_ANCHORS = frozenset({"about", "related"})
+QUESTION_PAGE_ANCHORS = frozenset({"about", "related", "not-solved"})
 NEWS_INDEX_ANCHOR = "news"
 PLANS_ANCHORS = frozenset({"plans", "price-table", "finder", "details", "free-vs-paid"})
 PLANS_NOTES_ANCHOR = "notes"
@@ -183,10 +186,11 @@ def fixed_pages(
     plan_codes: Iterable[str],
     plan_notes: bool,
     ticket_notes: bool,
+    home_popular: bool = False,
 ) -> SiteMap:
     """Every generated page except question and news item pages, with its anchors."""
     site = SiteMap()
-    site.add(HOME_PAGE, HOME_ANCHORS)
+    site.add(HOME_PAGE, HOME_ANCHORS | ({HOME_POPULAR_ANCHOR} if home_popular else set()))
     site.add(FAQ_INDEX_PAGE, FAQ_INDEX_ANCHORS)
     for category_id in category_ids:
         site.add(category_path(category_id), {category_id})

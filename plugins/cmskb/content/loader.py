@@ -39,6 +39,7 @@ from .readers import (
     read_recommendations,
     read_search,
     read_site,
+    read_site_refs,
     read_support,
     read_ticket_examples,
 )
@@ -318,6 +319,36 @@ def _check_question_refs(
                 )
 
 
+def _check_popular(
+    run: _Run, refs: list[Ref], questions: list[Question], failed: set[str]
+) -> None:
+    """site.yml `popular`: each id is a published question (unreadable files: reported)."""
+    by_id = {q.id: q for q in questions if q.id is not None}
+    for ref in refs:
+        target = by_id.get(ref.value)
+        if target is None and ref.value in failed:
+            continue
+        if target is None:
+            close = difflib.get_close_matches(ref.value, sorted(by_id), n=1, cutoff=0.6)
+            run.report(
+                "site.yml",
+                ref.line,
+                ref.field,
+                f'ホームに載せる質問 "{ref.value}" はどのカテゴリーにもありません。',
+                f'"{close[0]}" の書き間違いではありませんか。'
+                if close
+                else "faq/ の下にある質問の id を書いてください。",
+            )
+        elif target.draft:
+            run.report(
+                "site.yml",
+                ref.line,
+                ref.field,
+                f'ホームに載せる質問 "{ref.value}" は下書き(draft: true)なので、載せられません。',
+                f"{target.source.file} を公開するか、popular から外してください。",
+            )
+
+
 def _check_product_refs(run: _Run, rel: str, refs: list[Ref], product_ids: set[str]) -> None:
     """Report product ids of `rel` that site.yml does not list."""
     for ref in refs:
@@ -417,7 +448,8 @@ def _start(root: Path) -> _Run:
 def _load(root: Path) -> Content:
     run = _start(root)
     _check_unknown_top_level(run)
-    site = run.read("site.yml", read_site)
+    site_read = run.read("site.yml", read_site_refs)
+    site, site_refs = site_read if site_read else (None, Refs())
     plans_read = run.read("plans.yml", read_plans)
     plans, _plan_refs = plans_read if plans_read else (None, Refs())
     recommendations_read = run.read("recommendations.yml", read_recommendations)
@@ -435,6 +467,7 @@ def _load(root: Path) -> Content:
     if product_ids is not None:
         _check_product_refs(run, "plans.yml", _plan_refs.products, product_ids)
     categories, questions, failed_questions = _load_faq(run, product_ids)
+    _check_popular(run, site_refs.popular, [q for _, _, q in questions], failed_questions)
     news, failed_news = _load_news(run)
     sources = TextSource(
         plans=plans,
@@ -447,6 +480,7 @@ def _load(root: Path) -> Content:
         failed_questions=failed_questions,
         failed_news=failed_news,
         forms_prefix=site.forms.base if site is not None else "/forms/",
+        home_popular=bool(site_refs.popular),
         trees=run.trees,
     )
     run.problems.extend(check_texts(sources))

@@ -53,6 +53,7 @@ class SiteSettings:
     source: Source
     tagline: str | None = None  # the support page's title line (そこまでやるか!...)
     mission: str | None = None  # the support team's mission sentence
+    popular: tuple[str, ...] = ()  # question ids the home page lists (editors' picks)
 
     def product(self, product_id: str) -> Product:
         """The product with this id (KeyError if none)."""
@@ -301,6 +302,7 @@ class NewsItem:
     category: str | None
     source: Source
     basis: Basis | None = None  # required in the YAML (`source`); None only for built-in-code items
+    important: bool = False  # shown with a 重要 badge on home, the news index and its page
 
 
 def newest_first(items: Iterable[NewsItem]) -> list[NewsItem]:

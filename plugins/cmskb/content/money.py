@@ -9,12 +9,14 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from cmskb.formats import number_ja
+
 from .model import Plan, PlanTable
 
 
 def yen(amount: int | Decimal) -> str:
     """Format a yen amount as ``88,000円``."""
-    return f"{int(amount):,}円"
+    return f"{number_ja(int(amount))}円"
 
 
 def _share(total: int, parts: int) -> tuple[int, bool]:

@@ -74,6 +74,7 @@ class Refs:
     plans: list[Ref] = field(default_factory=list)
     products: list[Ref] = field(default_factory=list)
     related: list[Ref] = field(default_factory=list)
+    popular: list[Ref] = field(default_factory=list)  # site.yml: question ids for the home page
     texts: list[TextRef] = field(default_factory=list)  # Markdown with links and prices
 
     def add_id(self, value: str | None, node: yaml.Node | None, path: str) -> None:
@@ -171,14 +172,19 @@ def _not_reserved(
 
 
 def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
+    return read_site_refs(reader, root)[0]
+
+
+def read_site_refs(reader: FieldReader, root: yaml.Node) -> tuple[SiteSettings | None, Refs]:
+    """site.yml, with the question ids of `popular` as refs (the loader checks them)."""
     keys = reader.mapping(
         root,
         "",
         required=("name", "description", "support_hours", "forum_url", "products"),
-        optional=("forms", "tagline", "mission"),
+        optional=("forms", "tagline", "mission", "popular"),
     )
     if keys is None:
-        return None
+        return None, Refs()
     products: list[Product] = []
     refs = Refs()
     for i, item in enumerate(reader.sequence(keys.get("products"), "products", min_items=1) or []):
@@ -208,6 +214,8 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
             )
         )
     _unique(reader, refs.ids, "製品 ID")
+    popular_items = reader.sequence(keys.get("popular"), "popular") or []
+    refs.popular = _ids(reader, popular_items, "popular", "質問の ID")
     forms = FormLinks()
     forms_keys = reader.mapping(
         keys.get("forms"), "forms", optional=("base", "feedback", "docs_request", "status")
@@ -230,7 +238,8 @@ def read_site(reader: FieldReader, root: yaml.Node) -> SiteSettings | None:
         source=_source(reader, root),
         tagline=_optional_text(reader, keys, "tagline"),
         mission=_optional_text(reader, keys, "mission"),
-    )
+        popular=tuple(ref.value for ref in refs.popular),
+    ), refs
 
 
 # the product flag that moved to plans.yml (rules.version_ups_without_contract)
@@ -701,7 +710,7 @@ def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsI
     refs = Refs()
     keys = reader.mapping(
         root, "", required=("id", "date", "title", "body", "source"),
-        optional=("category", "quote"),
+        optional=("category", "quote", "important"),
     )
     if keys is None:
         return None, refs
@@ -719,8 +728,15 @@ def read_news(reader: FieldReader, root: yaml.Node, *, stem: str) -> tuple[NewsI
         category=reader.text(category, "category") if category is not None else None,
         source=_source(reader, root),
         basis=_read_basis(reader, keys),
+        important=_optional_flag(reader, keys, "important"),
     )
     return item, refs
+
+
+def _optional_flag(reader: FieldReader, keys: dict[str, yaml.Node], key: str) -> bool | None:
+    """An optional boolean: False when absent, None (reported) when not a boolean."""
+    node = keys.get(key)
+    return reader.boolean(node, key) if node is not None else False
 
 
 def _read_basis(reader: FieldReader, keys: dict[str, yaml.Node]) -> Basis | None:

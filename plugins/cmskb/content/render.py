@@ -10,7 +10,6 @@ Templates are compiled once, on first use, by one module-level Jinja2 environmen
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import posixpath
 import re
@@ -19,6 +18,8 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 
 import jinja2
+
+from cmskb.formats import date_ja
 
 from .anchors import (
     EMPHASIS,
@@ -110,11 +111,6 @@ def escape_md(text: str) -> str:
     become spaces so that the text cannot start a new block.
     """
     return one_line(text).translate(_MD_ESCAPES)
-
-
-def date_ja(day: dt.date) -> str:
-    """Format a date as ``2026年10月1日``."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 _FENCE = re.compile(r"```.*?```", re.S)  # any ``` pair (anchors._FENCE: whole lines only)
@@ -253,9 +249,10 @@ def render_pages(content: Content, *, finder_markup: str = "") -> dict[str, str]
             front_matter=front_matter,
             answer_start=_ANSWER_START,
             answer_end=_ANSWER_END,
+            forms=content.site.forms,
         )
     pages[NEWS_INDEX_URI] = _template("news_index.md.j2")(
-        site=content.site, news=news, front_matter=front_matter
+        site=content.site, news=news, feed=FEED_PATH, front_matter=front_matter
     )
     render_item = _template("news_item.md.j2")
     for item in content.news:
@@ -367,8 +364,11 @@ def _render_home(
     content: Content, news: list[NewsItem], by_category: dict[str, list[Question]]
 ) -> str:
     """The home page; `news` is newest first."""
+    published = {q.id: q for q in content.published_questions}
     return _template("home.md.j2")(
         site=content.site,
+        popular=[published[i] for i in content.site.popular if i in published],
+        feed=FEED_PATH,
         news=news[:LATEST_NEWS_ON_HOME],
         categories=_with_counts(content.categories, by_category),
         front_matter=front_matter,

@@ -58,6 +58,7 @@ class TextSource:
     failed_questions: set[str] = field(default_factory=set)
     failed_news: set[str] = field(default_factory=set)
     forms_prefix: str = "/forms/"
+    home_popular: bool = False  # site.yml lists `popular` questions (a home heading)
     trees: Sequence[tuple[str, yaml.Node]] = ()  # (file, node tree) of every file read
 
 
@@ -180,6 +181,7 @@ def _site_map(source: TextSource, texts: list[_Text], problems: list[Problem]) -
         plan_codes=[p.code for p in table.plans if p.code] if table else [],
         plan_notes=bool(table and table.notes),
         ticket_notes=source.ticket_notes,
+        home_popular=source.home_popular,
     )
     fixed: dict[str, set[str]] = {}
     for _, _, question in source.questions:
@@ -189,9 +191,9 @@ def _site_map(source: TextSource, texts: list[_Text], problems: list[Problem]) -
         if question.draft:
             site.drafts.add(path)
             continue
-        anchors = {question.id, "about"}
-        if question.related:
-            anchors.update(QUESTION_PAGE_ANCHORS)
+        anchors = set(QUESTION_PAGE_ANCHORS) | {question.id}
+        if not question.related:
+            anchors.discard("related")
         fixed[path] = anchors
     for _, _, item in source.news:
         if item.id:
@@ -249,6 +251,7 @@ def site_map_of(content: Content) -> SiteMap:
         cases=content.recommendations,
         ticket_notes=bool(content.ticket_examples.notes),
         forms_prefix=content.site.forms.base,
+        home_popular=bool(content.site.popular),
     )
     table = _priced(content.plans)
     figures = PriceFigures.of(table) if table is not None else None

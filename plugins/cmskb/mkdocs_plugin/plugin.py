@@ -26,6 +26,7 @@ from mkdocs.utils.templates import TemplateContext
 from cmskb.content.loader import load_content
 from cmskb.content.model import Content
 from cmskb.content.problems import ContentError
+from cmskb.frame import FrameError, finish_site
 from cmskb.search.site import index_site
 from cmskb.site_files import (
     SiteFiles,
@@ -109,6 +110,10 @@ class KnowledgeBasePlugin(BasePlugin[KnowledgeBaseConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if not self.config.enabled or self.content is None:
             return
+        try:
+            finish_site(Path(config.site_dir), forms_base=self.content.site.forms.base)
+        except FrameError as exc:
+            raise PluginError(f"cmskb: {exc}") from exc
         if self.config.search:
             stats = index_site(Path(config.site_dir), self.content.search)
             log.debug(f"search index: {stats}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmskb.content.model import Content
+from cmskb.frame import FrameError, finish_site
 from cmskb.search.index import IndexStats
 from cmskb.search.site import index_site
 
@@ -68,6 +69,10 @@ def build(
     if result.returncode != 0:
         raise BuildError(f"zensical build failed:\n{result.stdout}{result.stderr}")
     built = project_dir / "site"
+    try:
+        finish_site(built, forms_base=content.site.forms.base)
+    except FrameError as exc:
+        raise BuildError(f"zensical build made no usable frame: {exc}") from exc
     index = index_site(built, content.search) if search else None
     target = built
     if site_dir is not None and site_dir.resolve() != built.resolve():
