@@ -72,12 +72,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _stop_on_sigterm() -> None:
-    """Treat SIGTERM like Ctrl-C so `kill` also stops cleanly."""
+def _stop_on_signals() -> None:
+    """Stop cleanly on Ctrl-C and on SIGTERM (`kill`).
+
+    Ctrl-C is set explicitly: a program started in the background by a non-interactive
+    shell (`cmd &` in a script, and whatever it starts) inherits SIGINT ignored, and Python
+    then never turns it into KeyboardInterrupt; a blocked signal is unblocked too."""
 
     def _raise(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise)
 
 
@@ -144,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  {reviewer_command(args.database_url)}")
     print("  in another terminal; it asks for the password twice)")
     print("Stop with Ctrl-C.", flush=True)
-    _stop_on_sigterm()
+    _stop_on_signals()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -151,6 +151,12 @@ class Product:
             check=False,
         )
 
+    def add_reviewer(self, name: str, password: str) -> str:
+        """Create the reviewer `name` with `password` through the command line; its name."""
+        result = self.forms_cli("review", "add-reviewer", name, "--password-stdin", stdin=password)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return name
+
 
 # Fixed test secrets, so the server and the `cmskit-forms` command line share them without
 # writing the development secrets file into the working tree's instance folder.

@@ -55,11 +55,7 @@ def _a_question() -> str:
 
 @pytest.fixture(scope="module")
 def reviewer(product: Product) -> str:
-    result = product.forms_cli(
-        "review", "add-reviewer", REVIEWER, "--password-stdin", stdin=PASSWORD
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return REVIEWER
+    return product.add_reviewer(REVIEWER, PASSWORD)
 
 
 @pytest.fixture

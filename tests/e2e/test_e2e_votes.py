@@ -102,16 +102,23 @@ def test_without_javascript_there_is_no_widget(browser: Browser, product: Produc
         close_page(page)
 
 
+def _sidecar_with(site: Path, work: Path, setting: str, value: str) -> Iterator[Product]:
+    """The same site served by a sidecar started with one setting changed."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(f"CMSKIT_FORMS_{setting}", value)
+        running = start_server(site, work)
+    yield running
+    running.server.stop()
+
+
 @pytest.fixture(scope="module")
 def limited_product(
     built_site: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Product]:
-    """The same site served by a sidecar that takes 2 votes a minute per client."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CMSKIT_FORMS_VOTE_RATE_LIMIT", "2 per minute")
-        running = start_server(built_site, tmp_path_factory.mktemp("limited"))
-    yield running
-    running.server.stop()
+    """A sidecar that takes 2 votes a minute per client."""
+    yield from _sidecar_with(
+        built_site, tmp_path_factory.mktemp("limited"), "VOTE_RATE_LIMIT", "2 per minute"
+    )
 
 
 def test_rate_limit_is_said_in_japanese_and_the_vote_is_kept(
@@ -186,12 +193,10 @@ def test_home_lists_the_most_helpful_questions_once_voted(
 def short_token_product(
     built_site: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Product]:
-    """The site served by a sidecar whose CSRF tokens expire after 2 seconds."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CMSKIT_FORMS_WTF_CSRF_TIME_LIMIT", "2")
-        running = start_server(built_site, tmp_path_factory.mktemp("short-token"))
-    yield running
-    running.server.stop()
+    """A sidecar whose CSRF tokens expire after 2 seconds."""
+    yield from _sidecar_with(
+        built_site, tmp_path_factory.mktemp("short-token"), "WTF_CSRF_TIME_LIMIT", "2"
+    )
 
 
 def test_a_page_left_open_past_its_token_still_votes(
