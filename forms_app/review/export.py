@@ -67,22 +67,29 @@ def _cell(value: Any) -> str:
     return neutralise(str(value))
 
 
-def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    """CSV text with a header row; every text cell neutralised against formula injection."""
+def _csv(views: Iterable[Mapping[str, Any]], columns: tuple[str, ...]) -> str:
+    """CSV text of `columns` with a header row; every text cell neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        data = public_view(row)
-        writer.writerow([_cell(data.get(col)) for col in COLUMNS])
+    writer.writerow(columns)
+    for data in views:
+        writer.writerow([_cell(data.get(col)) for col in columns])
     return buffer.getvalue()
+
+
+def _json(data: list[dict[str, Any]]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    """CSV text with a header row; every text cell neutralised against formula injection."""
+    return _csv((public_view(row) for row in rows), COLUMNS)
 
 
 def to_json(rows: Iterable[Mapping[str, Any]]) -> str:
     """A JSON array of the rows (datetimes as ISO 8601), unmodified text."""
     views = (public_view(row) for row in rows)
-    data = [{col: view.get(col) for col in COLUMNS} for view in views]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return _json([{col: view.get(col) for col in COLUMNS} for view in views])
 
 
 VOTE_COLUMNS: tuple[str, ...] = ("id", "question_id", "vote", "created_at", "updated_at")
@@ -95,16 +102,9 @@ def _vote_view(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def votes_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """The votes (forms_app.votes.store.export_rows) as formula-safe CSV with a header."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(VOTE_COLUMNS)
-    for row in rows:
-        data = _vote_view(row)
-        writer.writerow([_cell(data.get(col)) for col in VOTE_COLUMNS])
-    return buffer.getvalue()
+    return _csv((_vote_view(row) for row in rows), VOTE_COLUMNS)
 
 
 def votes_json(rows: Iterable[Mapping[str, Any]]) -> str:
     """The votes as a JSON array."""
-    data = [_vote_view(row) for row in rows]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return _json([_vote_view(row) for row in rows])

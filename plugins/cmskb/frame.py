@@ -123,7 +123,7 @@ _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</s
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 # The frame's own canonical/prev/next links, description and noindex are its own: each page
 # made from it describes itself and says whether it may be indexed.
-_DROPPED_LINKS = re.compile(
+_DROPPED_HEAD = re.compile(
     r'\s*<link rel="(?:canonical|prev|next)" href="[^"]*">'
     r'|\s*<meta name="(?:robots|description)" content="[^"]*">'
 )
@@ -198,7 +198,7 @@ def parse_frame(text: str, *, frame_url: str = FRAME_URL, section: str | None = 
         part = _ATTRIBUTE.sub(lambda m: _rewrite_attribute(m, frame_url), part)
         part = _SCOPE.sub(lambda m: f'new URL("{_absolute(m.group(1), frame_url)}",location)', part)
         part = _CONFIG.sub(lambda m: _rewrite_config(m, frame_url), part)
-        part = _DROPPED_LINKS.sub("", part)
+        part = _DROPPED_HEAD.sub("", part)
         part = _SKIP.sub(f'href="#{CONTENT_ID}"', part)
         if section:
             part = _mark_active_tab(part, section)
